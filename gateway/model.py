@@ -279,9 +279,12 @@ class NewInstance:
 class InstanceUpdate:
     """Changes to one instance; None leaves a field as it is.
 
-    `reset_history` drops the history (continue-as-new), `consume_upto` moves inbox events with
-    seq <= it into the history (in seq order, before `Commit.history` appends of this instance),
-    `seen_upto` records how far a step has looked at the inbox.
+    `consume_upto` moves inbox events with seq <= it into the history (in seq order, before
+    `Commit.history` appends of this instance); `drop_upto` discards inbox events with seq <= it
+    (for an engine that writes its own history records through `Commit.history`); `reset_history`
+    then drops the whole history (continue-as-new). `seen_upto` sets how far the inbox has been
+    looked at (exactly, clamped to `inbox_seq`): a remote decider that consumed only part of the
+    inbox sets it back to what it consumed, so the rest makes the instance runnable again.
     """
 
     instance_id: str
@@ -296,6 +299,7 @@ class InstanceUpdate:
     clear_output: bool = False
     reset_history: bool = False
     consume_upto: int | None = None
+    drop_upto: int | None = None
     seen_upto: int | None = None
 
 
@@ -331,9 +335,12 @@ class Commit:
     still at r, so a job completion that changed the instance meanwhile makes the step's commit
     fail (`LeaseLost`) and the instance is stepped again with fresh state.
 
-    Order of application: guards, deletes, instance creation, job outcomes, updates (consume inbox,
-    then fields), history appends, inbox posts, jobs, timers, subscriptions (which may correlate
-    buffered messages at once), data.
+    Order of application: guards, deletes, instance creation, job outcomes, updates (consume or
+    drop inbox events, reset history, then fields), history appends, inbox posts, jobs, timers,
+    subscriptions (which may correlate buffered messages at once), data.
+
+    A commit that changes an instance (creation, an update, a history append) bumps its revision
+    and frees any step lease on it; a mere inbox post does neither.
     """
 
     step: tuple[str, int] | None = None

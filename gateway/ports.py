@@ -252,7 +252,8 @@ class Engine(Protocol):
 
     The returned commit is applied atomically with the step lease as guard. The scheduler fills in
     `step` and, unless the engine set it, `seen_upto` = the last inbox event shown; the engine sets
-    `consume_upto` for the events it has dealt with (they move to the history). A remote decider (a Durable Task orchestrator turn, a Restate attempt) decides by
+    `consume_upto` for the events it has dealt with (they move to the history). A remote decider
+    (a Durable Task orchestrator turn, a Restate attempt) decides by
     creating a job and committing the worker's answer when it completes.
     """
 

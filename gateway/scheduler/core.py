@@ -114,7 +114,7 @@ class CoreScheduler:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop the loops; deliveries in flight get `grace` seconds to finish."""
         self._running = False
-        self.notifier.notify(["steps", "timers", *(f"q:{q}" for e in self._executors.values() for q in e.queues)])
+        self.notifier.notify(["steps", "timers", *(f"q:{q}" for x in self._executors.values() for q in x.queues)])
         for task in [*self._tasks, *self._dispatchers.values()]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._dispatchers.values(), return_exceptions=True)
@@ -222,7 +222,9 @@ class CoreScheduler:
         self, queues: Sequence[str], owner: str, limit: int, wait: float, lease_for: float | None = None
     ) -> list[Job]:
         clock = self.clock
-        deadline = clock.now() + wait
+        # The wait is a duration of the caller's request (its RPC deadline), so it is measured on
+        # the monotonic clock; lease times come from the scheduler's clock.
+        deadline = time.monotonic() + wait
         topics = [f"q:{q}" for q in queues]
         while True:
             now = clock.now()
@@ -233,7 +235,7 @@ class CoreScheduler:
                 if self.metrics is not None:
                     self.metrics.on_leased(jobs, now)
                 return jobs
-            remaining = deadline - clock.now()
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
             await self.notifier.wait(topics, min(remaining, self.poll_interval))

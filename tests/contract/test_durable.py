@@ -44,7 +44,7 @@ async def test_everything_committed_survives_a_reopen(durable: tuple[Any, Any]) 
         T0,
     )
     await s.publish(Message("m1", "other", "k", Payload(b"mp"), message_id="mid", expires_at=T0 + 100), T0)
-    j1, j2 = await s.lease_jobs(["q"], "w", 2, T0 + 1)
+    _, j2 = await s.lease_jobs(["q"], "w", 2, T0 + 1)
     await s.commit(Commit(jobs=[JobOutcome(j2.ref, "complete", b"done")]), T0 + 2)
     await s.close()
 

@@ -129,7 +129,9 @@ async def test_updates_and_terminal_timestamps(storage: Any) -> None:
     assert got.status == InstanceStatus.FAILED and got.completed_at == T0 + 5 and got.updated_at == T0 + 5
     assert got.output == Payload(b"out") and got.custom_status == Payload(b'"cs"')
     assert (got.execution_id, got.tags, got.state) == ("x2", {"k": "v"}, b"\x00state")
-    await storage.commit(Commit(updates=[InstanceUpdate("i1", status=InstanceStatus.RUNNING, clear_output=True)]), T0 + 6)
+    await storage.commit(
+        Commit(updates=[InstanceUpdate("i1", status=InstanceStatus.RUNNING, clear_output=True)]), T0 + 6
+    )
     got = await storage.get_instance("i1")
     assert got.completed_at == 0.0 and got.output is None
 
@@ -198,6 +200,24 @@ async def test_claim_filters_engines(storage: Any) -> None:
     await make_instance(storage, "b", events=("x",), engine="e2")
     claims = await storage.claim_steps("w", 10, 30.0, T0, engines=["e2"])
     assert [c.instance.id for c in claims] == ["b"]
+
+
+async def test_drop_inbox_and_rewind_seen(storage: Any) -> None:
+    """A remote decider writes its own history, drops what it handled and re-arms the rest."""
+    await make_instance(storage, events=("a", "b", "c"))
+    (claim,) = await storage.claim_steps("w", 10, 30.0, T0)
+    await storage.commit(Commit(step=claim.token, updates=[InstanceUpdate("i1", seen_upto=3)]), T0)
+    assert await storage.claim_steps("w", 10, 30.0, T0) == []
+    await storage.commit(
+        Commit(
+            updates=[InstanceUpdate("i1", drop_upto=2, seen_upto=2)],
+            history=[NewEvent("i1", "turn", b"t1"), NewEvent("i1", "turn", b"t2")],
+        ),
+        T0,
+    )
+    assert [(e.seq, e.data) for e in await storage.history("i1")] == [(4, b"t1"), (5, b"t2")]
+    (claim,) = await storage.claim_steps("w", 10, 30.0, T0)
+    assert [e.kind for e in claim.inbox] == ["c"]
 
 
 async def test_reset_history(storage: Any) -> None:
