@@ -1,0 +1,1 @@
+"""Test-only helpers shipped with the test suite (the probe adapter)."""
