@@ -19,7 +19,7 @@ run: venv
 	$(VENV)/bin/gateway serve
 
 test: venv
-	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 lint: venv
 	$(VENV)/bin/ruff check gateway adapters tests bench

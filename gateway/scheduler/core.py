@@ -74,7 +74,7 @@ class CoreScheduler:
         policy: SchedulingPolicy | None = None,
         metrics: Metrics | None = None,
         owner: str = "",
-        step_lease: float = 30.0,
+        step_lease: float = 5.0,
         poll_interval: float = 1.0,
         step_batch: int = 64,
         retry_backoff: tuple[float, float] = (1.0, 60.0),
