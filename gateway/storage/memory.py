@@ -12,11 +12,12 @@ events first); "j" job id; "t" (instance id, key); "s" (instance id, key); "m" m
 from __future__ import annotations
 
 import copy
+import dataclasses
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any, TypeVar
 
 from gateway.errors import AlreadyExists, LeaseLost, NotFound
 from gateway.model import (
@@ -39,6 +40,7 @@ from gateway.model import (
 )
 from gateway.ports import CommitResult, Metrics, PublishResult, TickResult
 
+_T = TypeVar("_T")
 _READY = JobStatus.READY
 _LEASED = JobStatus.LEASED
 
@@ -95,6 +97,71 @@ class MemoryStorage:
     async def _flush(self) -> None:
         """Make everything marked so far durable before returning (no-op in memory)."""
 
+    def _restore(
+        self,
+        instances: Iterable[Instance],
+        events: Iterable[Event],
+        jobs: Iterable[Job],
+        timers: Iterable[Timer],
+        subscriptions: Iterable[Subscription],
+        messages: Iterable[Message],
+        data: Iterable[DataObject],
+    ) -> None:
+        """Rebuild every structure and index from persisted rows (a durable backend's `open`).
+
+        `events` in (instance id, seq) order; `subscriptions` and `messages` oldest first (their
+        correlation order). Step leases are not persisted: a restarted process holds none. Job
+        leases are: a LEASED job goes back on the lease heap and returns to READY once it expires,
+        its attempt (fencing token) kept. READY jobs with a not-before time wait in the delayed
+        heap, which promotes them in creation order once due (the load does not know "now").
+        """
+        for inst in instances:
+            inst.step_owner, inst.step_expires = "", NEVER
+            self._instances[inst.id] = inst
+            self._history[inst.id] = []
+            self._inbox[inst.id] = []
+            self._counts[(inst.engine, inst.status)] += 1
+            if inst.inbox_seq > inst.seen_seq:
+                self._runnable[inst.id] = None
+        for ev in events:
+            lists = self._history if ev.in_history else self._inbox
+            if ev.instance_id in lists:
+                lists[ev.instance_id].append(ev)
+        for job in jobs:
+            self._jobs[job.id] = job
+            self._jobs_by_instance.setdefault(job.instance_id, {})[job.id] = None
+            self._job_seq = max(self._job_seq, job.seq)
+            if job.status is _READY:
+                self._depth[job.queue] += 1
+                if job.not_before > NEVER:
+                    self._delayed.append((job.not_before, job.seq, job.id))
+                else:
+                    self._fifo.setdefault(job.queue, []).append((job.seq, job.id))
+            elif job.status is _LEASED:
+                self._lease_heap.append((job.lease_expires, job.id, job.attempt))
+        heapq.heapify(self._delayed)
+        heapq.heapify(self._lease_heap)
+        for fifo in self._fifo.values():
+            heapq.heapify(fifo)
+        for t in timers:
+            self._timers[(t.instance_id, t.key)] = t
+            self._timer_heap.append((t.due_at, next(self._timer_tie), t.instance_id, t.key))
+        heapq.heapify(self._timer_heap)
+        for sub in subscriptions:
+            key = (sub.instance_id, sub.key)
+            self._subs[key] = sub
+            self._sub_index.setdefault((sub.name, sub.correlation_key), {})[key] = None
+        for msg in messages:
+            self._messages[msg.id] = msg
+            self._msg_index.setdefault((msg.name, msg.correlation_key), []).append(msg.id)
+            if msg.message_id:
+                self._msg_dedupe[(msg.name, msg.correlation_key, msg.message_id)] = msg.id
+            self._msg_heap.append((msg.expires_at, msg.id))
+        heapq.heapify(self._msg_heap)
+        for obj in data:
+            self._data[obj.id] = obj
+            self._data_by_owner.setdefault(obj.owner_id, set()).add(obj.id)
+
     # ------------------------------------------------------------------ the write path
 
     async def commit(self, commit: Commit, now: float) -> CommitResult:
@@ -114,7 +181,8 @@ class MemoryStorage:
             job = jobs.get(outcome.ref.job_id)
             if job is None or job.status is not _LEASED or job.attempt != outcome.ref.attempt:
                 raise LeaseLost(f"lease on job {outcome.ref.job_id!r} (attempt {outcome.ref.attempt}) lost")
-        deleting = set(c.delete_instances)
+        # (Empty commits sections are the common case: skip building sets for them.)
+        deleting: Collection[str] = set(c.delete_instances) if c.delete_instances else ()
         creating: set[str] = set()
         for ni in c.create_instances:
             iid = ni.instance.id
@@ -124,17 +192,12 @@ class MemoryStorage:
             ):
                 raise AlreadyExists(f"instance {iid!r} already exists")
             creating.add(iid)
-        if c.updates or c.history or c.inbox or c.new_jobs or c.timers or c.subscriptions:
-            for iid in itertools.chain(
-                (u.instance_id for u in c.updates),
-                (e.instance_id for e in c.history),
-                (e.instance_id for e in c.inbox),
-                (j.instance_id for j in c.new_jobs),
-                (t.instance_id for t in c.timers),
-                (s.instance_id for s in c.subscriptions),
-            ):
-                if iid not in creating and (iid not in instances or iid in deleting):
-                    raise NotFound(f"instance {iid!r} not found")
+        for section in (c.updates, c.history, c.inbox, c.new_jobs, c.timers, c.subscriptions):
+            for item in section:
+                iid = item.instance_id
+                if iid not in instances or iid in deleting:
+                    if iid not in creating:
+                        raise NotFound(f"instance {iid!r} not found")
         for job in c.new_jobs:
             if job.id in jobs:
                 raise AlreadyExists(f"job {job.id!r} already exists")
@@ -147,7 +210,7 @@ class MemoryStorage:
                 self._purge(iid)
                 res.changed_instances.add(iid)
         for ni in c.create_instances:
-            inst = copy.copy(ni.instance)
+            inst = _clone(ni.instance)
             if inst.id in instances:
                 self._purge(inst.id)
             inst.tags = dict(inst.tags)
@@ -170,12 +233,16 @@ class MemoryStorage:
             touched.add(inst.id)
             if u.consume_upto is not None:
                 self._consume(inst.id, u.consume_upto)
+            if u.drop_upto is not None:
+                inbox = self._inbox[inst.id]
+                while inbox and inbox[0].seq <= u.drop_upto:
+                    self._mark("e", (inst.id, inbox.pop(0).seq))
             if u.reset_history:
                 self._history[inst.id] = []
                 self._mark("E", inst.id)
-                for ev in self._inbox[inst.id]:
-                    self._mark("e", (inst.id, ev.seq))
-            if u.seen_upto is not None and u.seen_upto > inst.seen_seq:
+                for pending in self._inbox[inst.id]:
+                    self._mark("e", (inst.id, pending.seq))
+            if u.seen_upto is not None:
                 inst.seen_seq = min(u.seen_upto, inst.inbox_seq)
             if u.status is not None and u.status is not inst.status:
                 self._counts[(inst.engine, inst.status)] -= 1
@@ -308,7 +375,7 @@ class MemoryStorage:
     # ------------------------------------------------------------------ job internals
 
     def _add_job(self, job: Job, now: float, res: CommitResult) -> None:
-        job = copy.copy(job)
+        job = _clone(job)
         self._job_seq += 1
         job.seq = self._job_seq
         job.status = _READY
@@ -411,9 +478,9 @@ class MemoryStorage:
             self._promote_delayed(now, set())
         if order == "priority" and self._prio is None:
             self._prio = {}
-            for job in self._jobs.values():
-                if job.status is _READY and job.not_before <= now:
-                    heapq.heappush(self._prio.setdefault(job.queue, []), (-job.priority, job.seq, job.id))
+            for ready in self._jobs.values():
+                if ready.status is _READY and ready.not_before <= now:
+                    heapq.heappush(self._prio.setdefault(ready.queue, []), (-ready.priority, ready.seq, ready.id))
         heaps: dict[str, Any] = self._prio if order == "priority" and self._prio is not None else self._fifo
         jobs = self._jobs
         out: list[Job] = []
@@ -431,7 +498,7 @@ class MemoryStorage:
                 self._depth[queue] -= 1
                 heapq.heappush(self._lease_heap, (job.lease_expires, job.id, job.attempt))
                 self._mark("j", job.id)
-                out.append(copy.copy(job))
+                out.append(_clone(job))
             if len(out) >= limit:
                 break
         if out:
@@ -440,10 +507,10 @@ class MemoryStorage:
 
     async def get_job(self, job_id: str) -> Job | None:
         job = self._jobs.get(job_id)
-        return copy.copy(job) if job is not None else None
+        return _clone(job) if job is not None else None
 
     async def list_jobs(self, instance_id: str) -> list[Job]:
-        return [copy.copy(self._jobs[j]) for j in self._jobs_by_instance.get(instance_id, ())]
+        return [_clone(self._jobs[j]) for j in self._jobs_by_instance.get(instance_id, ())]
 
     async def update_job(
         self,
@@ -473,7 +540,7 @@ class MemoryStorage:
                 self._make_ready(job, now, TickResult())
         self._mark("j", job.id)
         await self._flush()
-        return copy.copy(job)
+        return _clone(job)
 
     async def queue_depths(self) -> dict[str, int]:
         return {q: n for q, n in self._depth.items() if n > 0}
@@ -481,7 +548,7 @@ class MemoryStorage:
     # ------------------------------------------------------------------ timers, subscriptions, messages, data
 
     def _add_timer(self, t: Timer, res: CommitResult) -> None:
-        t = copy.copy(t)
+        t = _clone(t)
         self._timers[(t.instance_id, t.key)] = t
         heapq.heappush(self._timer_heap, (t.due_at, next(self._timer_tie), t.instance_id, t.key))
         self._mark("t", (t.instance_id, t.key))
@@ -489,7 +556,7 @@ class MemoryStorage:
             res.earliest_due = t.due_at
 
     def _open_sub(self, sub: Subscription, now: float, res: CommitResult) -> None:
-        sub = copy.copy(sub)
+        sub = _clone(sub)
         sub.created_at = sub.created_at or now
         # A buffered message correlates at once, oldest first, once per group.
         for msg_id in self._msg_index.get((sub.name, sub.correlation_key), ()):
@@ -543,7 +610,7 @@ class MemoryStorage:
             self._drop_sub(key)
             result.correlated.append(sub.instance_id)
         if message.expires_at > now:
-            msg = copy.copy(message)
+            msg = _clone(message)
             msg.created_at = msg.created_at or now
             msg.correlated_groups = frozenset(groups) | msg.correlated_groups
             self._store_message(msg)
@@ -575,7 +642,7 @@ class MemoryStorage:
 
     def _put_data(self, obj: DataObject, now: float) -> None:
         old = self._data.get(obj.id)
-        obj = copy.copy(obj)
+        obj = _clone(obj)
         obj.meta = dict(obj.meta)
         obj.created_at = old.created_at if old is not None else (obj.created_at or now)
         obj.updated_at = now
@@ -608,7 +675,7 @@ class MemoryStorage:
             inst.step_owner = owner
             inst.step_expires = now + lease_for
             self._step_leases[iid] = inst.step_expires
-            claims.append(StepClaim(copy.copy(inst), list(self._inbox[iid])))
+            claims.append(StepClaim(_clone(inst), list(self._inbox[iid])))
             if len(claims) >= limit:
                 break
         return claims
@@ -632,7 +699,7 @@ class MemoryStorage:
             job = self._jobs.get(job_id)
             if job is None or job.status is not _LEASED or job.attempt != attempt or job.lease_expires != expires:
                 continue
-            res.expired_jobs.append(copy.copy(job))
+            res.expired_jobs.append(_clone(job))
             self._make_ready(job, now, res)
             self._mark("j", job_id)
         for iid, expires in list(self._step_leases.items()):
@@ -660,7 +727,7 @@ class MemoryStorage:
 
     async def get_instance(self, instance_id: str) -> Instance | None:
         inst = self._instances.get(instance_id)
-        return copy.copy(inst) if inst is not None else None
+        return _clone(inst) if inst is not None else None
 
     async def query_instances(self, query: InstanceQuery) -> Page:
         ids = sorted(self._instances) if query.id_prefix is None else sorted(
@@ -674,7 +741,7 @@ class MemoryStorage:
             if _matches(inst, query):
                 if len(out) >= query.limit:
                     return Page(out, out[-1].id)
-                out.append(copy.copy(inst))
+                out.append(_clone(inst))
         return Page(out, None)
 
     async def history(self, instance_id: str, after_seq: int = 0, limit: int | None = None) -> list[Event]:
@@ -689,16 +756,38 @@ class MemoryStorage:
 
     async def get_data(self, object_id: str) -> DataObject | None:
         obj = self._data.get(object_id)
-        return copy.copy(obj) if obj is not None else None
+        return _clone(obj) if obj is not None else None
 
     async def list_data(self, owner_id: str) -> list[DataObject]:
-        return [copy.copy(self._data[i]) for i in sorted(self._data_by_owner.get(owner_id, ()))]
+        return [_clone(self._data[i]) for i in sorted(self._data_by_owner.get(owner_id, ()))]
 
     async def subscriptions(self, instance_id: str) -> list[Subscription]:
-        return [copy.copy(s) for k, s in self._subs.items() if k[0] == instance_id]
+        return [_clone(s) for k, s in self._subs.items() if k[0] == instance_id]
 
     async def timers(self, instance_id: str) -> list[Timer]:
-        return [copy.copy(t) for k, t in self._timers.items() if k[0] == instance_id]
+        return [_clone(t) for k, t in self._timers.items() if k[0] == instance_id]
+
+
+def _make_copier(cls: type) -> Any:
+    """A shallow copy function for one slotted dataclass: `copy.copy` goes through `__reduce_ex__`
+    and one `setattr` per slot (~5 us for a Job); this is plain attribute copies (~0.5 us)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    src = "def _copy(o, _new=_new, _cls=_cls):\n    n = _new(_cls)\n"
+    src += "".join(f"    n.{name} = o.{name}\n" for name in names) + "    return n\n"
+    ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    exec(src, ns)
+    return ns["_copy"]
+
+
+_COPIERS: dict[type, Any] = {
+    cls: _make_copier(cls) for cls in (Instance, Job, Timer, Subscription, Message, DataObject)
+}
+
+
+def _clone(obj: _T) -> _T:
+    """Shallow copy, like `copy.copy` (which stays the fallback for any other type, e.g. subclasses)."""
+    copier = _COPIERS.get(type(obj))
+    return copier(obj) if copier is not None else copy.copy(obj)
 
 
 def _seq_of(event: Event) -> int:
@@ -713,6 +802,6 @@ def _matches(inst: Instance, q: InstanceQuery) -> bool:
         and (q.parent_id is None or inst.parent_id == q.parent_id)
         and (q.created_from is None or inst.created_at >= q.created_from)
         and (q.created_to is None or inst.created_at <= q.created_to)
-        and (q.completed_from is None or (inst.completed_at and inst.completed_at >= q.completed_from))
-        and (q.completed_to is None or (inst.completed_at and inst.completed_at <= q.completed_to))
+        and (q.completed_from is None or (bool(inst.completed_at) and inst.completed_at >= q.completed_from))
+        and (q.completed_to is None or (bool(inst.completed_at) and inst.completed_at <= q.completed_to))
     )

@@ -67,6 +67,7 @@ async def test_everything_committed_survives_a_reopen(durable: tuple[Any, Any]) 
     assert [j.id for j in tick.expired_jobs] == ["j1"]
     (again,) = await s2.lease_jobs(["q"], "w2", 10, T0 + 7)
     assert again.id == "j1" and again.attempt == 2
+    await s2.commit(Commit(jobs=[JobOutcome(again.ref, "complete", b"late")]), T0 + 8)
     # Timers, not-before jobs, subscriptions, buffered messages and data are all there.
     assert [t.key for t in await s2.timers("i1")] == ["t1"]
     assert (await s2.tick(T0 + 60, T0 + 7)).fired_timers == 1
