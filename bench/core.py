@@ -2,8 +2,10 @@
 
 For each storage backend and each concurrency (cycles in flight), C asyncio tasks loop: commit a
 new job through the scheduler, lease it with `activate`, complete it (which posts a completion event
-that a trivial engine consumes, as real engines do). Beside each backend, the raw ceiling of the same
-storage is measured in the same run:
+into the job's instance). Two variants: `cycle` is exactly that; `cycle+step` also registers a
+trivial engine that consumes every completion event in an instance step, as real engines do (one more
+commit per cycle). Beside each backend, the raw ceiling of the same storage is measured in the same
+run:
 - sqlite: plain sqlite3 (WAL, synchronous=NORMAL), the same three writes per cycle, batched 64 per
   transaction;
 - postgres: asyncpg, batched insert of 64 jobs, one `FOR UPDATE SKIP LOCKED` claim of 64, batched delete;
@@ -69,7 +71,7 @@ async def open_storage(backend: str, tmp: str) -> tuple[Any, Any]:
     return storage, cleanup
 
 
-async def run_cycles(backend: str, concurrency: int, seconds: float, tmp: str) -> float:
+async def run_cycles(backend: str, concurrency: int, seconds: float, tmp: str, step: bool) -> float:
     storage, cleanup = await open_storage(backend, tmp)
     notifier: Any = LocalNotifier()
     if backend == "postgres":
@@ -78,7 +80,8 @@ async def run_cycles(backend: str, concurrency: int, seconds: float, tmp: str) -
         notifier = PostgresNotifier(DSN, storage.schema)
         await notifier.start()
     sched = CoreScheduler(storage, SystemClock(), notifier, poll_interval=0.5)
-    sched.register_engine(ConsumeEngine())
+    if step:
+        sched.register_engine(ConsumeEngine())
     await sched.start()
     # One instance per worker task, so completion events spread like real traffic.
     await sched.commit(
@@ -209,11 +212,11 @@ async def main() -> None:
     ns = parser.parse_args()
     backends = ns.backends.split(",")
     print(f"machine: {platform.node()} {platform.machine()} cpus={os.cpu_count()} python={platform.python_version()}")
-    print(f"{'backend':9} {'ceiling/s':>10} " + " ".join(f"{'c=' + str(c):>16}" for c in CONCURRENCY))
+    print(f"{'backend':9} {'variant':10} {'ceiling/s':>10} " + " ".join(f"{'c=' + str(c):>16}" for c in CONCURRENCY))
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
             ceilings: list[float] = []
-            results: dict[int, list[float]] = {c: [] for c in CONCURRENCY}
+            results: dict[tuple[bool, int], list[float]] = {(s, c): [] for s in (False, True) for c in CONCURRENCY}
             for _ in range(ns.repeat):
                 if backend == "sqlite":
                     ceilings.append(sqlite_ceiling(ns.seconds, tmp))
@@ -221,14 +224,16 @@ async def main() -> None:
                     ceilings.append(await postgres_ceiling(ns.seconds))
                 else:
                     ceilings.append(await memory_ceiling(ns.seconds))
-                for c in CONCURRENCY:
-                    results[c].append(await run_cycles(backend, c, ns.seconds, tmp))
+                for step, c in results:
+                    results[(step, c)].append(await run_cycles(backend, c, ns.seconds, tmp, step))
             ceiling = statistics.median(ceilings)
-            cells = []
-            for c in CONCURRENCY:
-                m = statistics.median(results[c])
-                cells.append(f"{m:9.0f} ({m / ceiling:4.2f}x)")
-            print(f"{backend:9} {ceiling:10.0f} " + " ".join(f"{cell:>16}" for cell in cells), flush=True)
+            for step in (False, True):
+                cells = []
+                for c in CONCURRENCY:
+                    m = statistics.median(results[(step, c)])
+                    cells.append(f"{m:9.0f} ({m / ceiling:4.2f}x)")
+                variant = "cycle+step" if step else "cycle"
+                print(f"{backend:9} {variant:10} {ceiling:10.0f} " + " ".join(f"{x:>16}" for x in cells), flush=True)
 
 
 if __name__ == "__main__":

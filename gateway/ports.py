@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from gateway.errors import GatewayError
 from gateway.model import (
     Commit,
     DataObject,
@@ -130,6 +131,12 @@ class Storage(Protocol):
         Raises `LeaseLost`, `AlreadyExists` (instance id taken), `NotFound` (an update, outcome or
         event names an instance that does not exist) and applies nothing in that case.
         """
+        ...
+
+    async def commit_many(self, commits: Sequence[Commit], now: float) -> list[CommitResult | GatewayError]:
+        """Apply each commit as `commit` would, in order and independently (one refused commit does
+        not affect the others), and make them durable together: one wait for the whole batch.
+        Returns, per commit, its result or the `GatewayError` it was refused with."""
         ...
 
     async def publish(self, message: Message, now: float) -> PublishResult:
@@ -259,7 +266,10 @@ class Engine(Protocol):
 
     name: str
 
-    async def decide(self, claim: StepClaim, now: float) -> Commit: ...
+    async def decide(self, claim: StepClaim, now: float) -> Commit:
+        """Called for a batch of claims one after the other, and the batch is committed together:
+        decide from the claim (instance, its state, its inbox); avoid I/O here."""
+        ...
 
 
 class PushExecutor(Protocol):

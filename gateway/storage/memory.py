@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
-from gateway.errors import AlreadyExists, LeaseLost, NotFound
+from gateway.errors import AlreadyExists, GatewayError, LeaseLost, NotFound
 from gateway.model import (
     NEVER,
     Commit,
@@ -97,6 +97,9 @@ class MemoryStorage:
     async def _flush(self) -> None:
         """Make everything marked so far durable before returning (no-op in memory)."""
 
+    def _flush_soon(self) -> None:
+        """Start making everything marked so far durable, without waiting (no-op in memory)."""
+
     def _restore(
         self,
         instances: Iterable[Instance],
@@ -168,6 +171,16 @@ class MemoryStorage:
         result = self._apply(commit, now)
         await self._flush()
         return result
+
+    async def commit_many(self, commits: Sequence[Commit], now: float) -> list[CommitResult | GatewayError]:
+        results: list[CommitResult | GatewayError] = []
+        for commit in commits:
+            try:
+                results.append(self._apply(commit, now))
+            except GatewayError as exc:
+                results.append(exc)
+        await self._flush()
+        return results
 
     def _apply(self, c: Commit, now: float) -> CommitResult:
         instances = self._instances
@@ -502,7 +515,10 @@ class MemoryStorage:
             if len(out) >= limit:
                 break
         if out:
-            await self._flush()
+            # The lease is written with the batch this starts, but not awaited: handing a job out
+            # before its lease is durable is safe because a lease lost in a crash is fenced (see
+            # SqliteStorage: jobs found READY on load get a new attempt number).
+            self._flush_soon()
         return out
 
     async def get_job(self, job_id: str) -> Job | None:

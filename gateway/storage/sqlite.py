@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.errors import ConfigError, Unavailable
-from gateway.model import Event, Instance
-from gateway.ports import Metrics
+from gateway.model import Event, Instance, Job, JobStatus, NewEvent
+from gateway.ports import CommitResult, Metrics, TickResult
 from gateway.storage import sqlite_schema as sch
 from gateway.storage.memory import MemoryStorage
 
@@ -123,10 +123,20 @@ class SqliteStorage(MemoryStorage):
                     ev = dataclasses.replace(ev, in_history=True)
                 return ev
 
+            events = list(map(event, db.execute("SELECT * FROM events ORDER BY instance_id, seq")))
+            by_id = {inst.id: inst for inst in instances}
+            for ev in events:
+                # Inbox posts do not rewrite the instance row (see `_post`): take the counters from
+                # the events.
+                inst = by_id.get(ev.instance_id)
+                if inst is not None:
+                    inst.last_seq = max(inst.last_seq, ev.seq)
+                    if not ev.in_history:
+                        inst.inbox_seq = max(inst.inbox_seq, ev.seq)
             self._restore(
                 instances,
-                map(event, db.execute("SELECT * FROM events ORDER BY instance_id, seq")),
-                map(sch.decode_job, db.execute("SELECT * FROM jobs")),
+                events,
+                map(_fence_lost_lease, map(sch.decode_job, db.execute("SELECT * FROM jobs"))),
                 map(sch.decode_timer, db.execute("SELECT * FROM timers")),
                 map(sch.decode_sub, db.execute("SELECT * FROM subscriptions ORDER BY rowid")),
                 map(sch.decode_message, db.execute("SELECT * FROM messages ORDER BY rowid")),
@@ -160,6 +170,20 @@ class SqliteStorage(MemoryStorage):
     def _mark(self, table: str, key: Any) -> None:
         # A dict as an ordered set: coalesces repeated marks and keeps the order rows were touched.
         self._dirty[table][key] = None
+
+    def _flush_soon(self) -> None:
+        if not self._busy and not self._closed and self._db is not None and any(self._dirty.values()):
+            self._busy = True
+            self._loop.call_soon(self._start_batch)
+
+    def _post(self, ev: NewEvent, now: float, res: CommitResult | TickResult) -> None:
+        # An inbox post changes only the instance's last_seq/inbox_seq, which `open` derives from
+        # the events themselves; not re-marking the instance saves its (wide) row write per event.
+        marks = self._dirty["i"]
+        had = ev.instance_id in marks
+        super()._post(ev, now, res)
+        if not had:
+            marks.pop(ev.instance_id, None)
 
     async def _flush(self) -> None:
         if not self._busy:
@@ -336,6 +360,15 @@ class SqliteStorage(MemoryStorage):
                     pass
             raise
         self.transactions += 1
+
+
+def _fence_lost_lease(job: Job) -> Job:
+    """A lease is handed out before it is durable (`lease_jobs` does not wait for it), so a READY job
+    on disk may have been leased under attempt+1 before a crash: skip that number so the lost lease's
+    late completion can never match a new lease."""
+    if job.status is JobStatus.READY:
+        job.attempt += 1
+    return job
 
 
 def _collect(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import Unavailable
+from gateway.errors import LeaseLost, Unavailable
 from gateway.model import (
     Commit,
     Instance,
@@ -137,3 +137,44 @@ async def test_an_unopenable_file_raises_unavailable_naming_the_path(tmp_path: P
     (tmp_path / "a-file").write_text("x")  # a file where the directory should be
     with pytest.raises(Unavailable, match=r"gw\.db"):
         await _open(tmp_path / "a-file" / "gw.db")
+
+
+async def test_a_lease_lost_in_a_crash_is_fenced(tmp_path: Path) -> None:
+    """Leases are handed out before they are durable; one lost in a crash can never be completed."""
+    path = str(tmp_path / "g.db")
+    s = SqliteStorage(path)
+    await s.open()
+    await s.commit(Commit(create_instances=[NewInstance(Instance("i1", "e"))], new_jobs=[Job("j1", "i1", "q")]), T0)
+    (lost,) = await s.lease_jobs(["q"], "w", 1, T0)
+    # "Crash" before the loop runs the batch that would persist the lease: read the file now.
+    s2 = SqliteStorage(path)
+    s2._open_sync()
+    s2._loop = asyncio.get_running_loop()
+    got = await s2.get_job("j1")
+    assert got is not None and got.status == JobStatus.READY, "the lease was not durable yet"
+    (again,) = await s2.lease_jobs(["q"], "w2", 1, T0)
+    assert again.attempt != lost.attempt
+    with pytest.raises(LeaseLost):
+        await s2.commit(Commit(jobs=[JobOutcome(lost.ref, "complete")]), T0)
+    await s2.commit(Commit(jobs=[JobOutcome(again.ref, "complete")]), T0)
+    await s.close()
+    await s2.close()
+
+
+async def test_inbox_counters_are_derived_from_events_on_open(tmp_path: Path) -> None:
+    path = str(tmp_path / "g.db")
+    s = SqliteStorage(path)
+    await s.open()
+    await s.commit(Commit(create_instances=[NewInstance(Instance("i1", "e"))]), T0)
+    for k in ("a", "b", "c"):
+        await s.commit(Commit(inbox=[NewEvent("i1", k)]), T0)
+    s2 = SqliteStorage(path)
+    await s2.open()
+    inst = await s2.get_instance("i1")
+    assert (inst.last_seq, inst.inbox_seq, inst.seen_seq) == (3, 3, 0)
+    (claim,) = await s2.claim_steps("w", 1, 5.0, T0)
+    assert [e.kind for e in claim.inbox] == ["a", "b", "c"]
+    await s2.commit(Commit(inbox=[NewEvent("i1", "d")]), T0)
+    assert [e.seq for e in await s2.inbox("i1")] == [1, 2, 3, 4]
+    await s.close()
+    await s2.close()
