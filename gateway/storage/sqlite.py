@@ -128,11 +128,11 @@ class SqliteStorage(MemoryStorage):
             for ev in events:
                 # Inbox posts do not rewrite the instance row (see `_post`): take the counters from
                 # the events.
-                inst = by_id.get(ev.instance_id)
-                if inst is not None:
-                    inst.last_seq = max(inst.last_seq, ev.seq)
+                owner = by_id.get(ev.instance_id)
+                if owner is not None:
+                    owner.last_seq = max(owner.last_seq, ev.seq)
                     if not ev.in_history:
-                        inst.inbox_seq = max(inst.inbox_seq, ev.seq)
+                        owner.inbox_seq = max(owner.inbox_seq, ev.seq)
             self._restore(
                 instances,
                 events,
