@@ -96,7 +96,7 @@ class HttpSettings(_Section):
 class SchedulerSettings(_Section):
     """`[scheduler]`: the core's job ordering and timings."""
 
-    policy: Literal["fifo", "priority", "fair"] = "fifo"
+    policy: Literal["fifo", "priority", "fair"] = "priority"
     step_lease_seconds: float = Field(default=5.0, gt=0)
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     shutdown_grace_seconds: float = Field(default=5.0, ge=0)

@@ -34,7 +34,7 @@ def test_model_defaults_equal_the_default_file() -> None:
     # A key left out of a user's file behaves as if the default file's value were there.
     from_file = load_settings().model_dump()
     bare = Settings().model_dump()
-    assert from_file["adapters"] and all(not a["enabled"] for a in from_file["adapters"].values())
+    assert set(from_file["adapters"]) >= {"durabletask", "zeebe", "armonik", "azure_functions", "restate"}
     from_file.pop("adapters"), bare.pop("adapters")
     assert from_file == bare
 
