@@ -1,0 +1,347 @@
+"""The broker side of the Zeebe front-end: deployments, instances, messages, signals, incidents.
+
+Protocol-neutral in the sense that it speaks Python values and `gateway.errors`, not protobuf;
+the servicers translate. It also is the interpreter's `Host` (keys, definitions, child instances).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from adapters.zeebe.bpmn.expr import parse_cycle, parse_date, parse_duration
+from adapters.zeebe.bpmn.parser import BpmnError
+from adapters.zeebe.bpmn.runtime import INCIDENT_PREFIX
+from adapters.zeebe.bpmn.state import State
+from adapters.zeebe.bpmn.triggers import SIGNAL_PREFIX
+from adapters.zeebe.keys import KEYS_OBJECT, REGISTRY_ID, KeyAllocator
+from adapters.zeebe.registry import Definition, Registry
+from gateway.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from gateway.model import (
+    Commit,
+    DataObject,
+    Instance,
+    InstanceQuery,
+    InstanceStatus,
+    JobStatus,
+    Message,
+    NewEvent,
+    NewInstance,
+    Payload,
+    Timer,
+)
+from gateway.ports import Scheduler
+
+log = logging.getLogger("adapters.zeebe")
+
+INDEX_OBJECT = "zeebe:defs"
+
+
+def parse_variables(text: str, what: str = "variables") -> dict[str, Any]:
+    """A variables document: empty means {}, anything but a JSON object is INVALID_ARGUMENT."""
+    if not text or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"Expected to parse the {what} as a JSON document, but failed: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(
+            f"Expected the {what} to be a JSON document whose root is an object, but it was '{text[:100]}'"
+        )
+    return value
+
+
+class Broker:
+    """State and operations shared by the servicers and the engine."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self.registry = Registry()
+        self.keys = KeyAllocator()
+        self._deploy_lock = asyncio.Lock()
+        #: (process id, correlation key) -> instance id started by a message start event.
+        self._message_started: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------------ start-up
+
+    async def load(self) -> None:
+        """Create the registry instance once, resume the key counter, reload definitions."""
+        if await self.scheduler.get_instance(REGISTRY_ID) is None:
+            registry = Instance(REGISTRY_ID, engine="zeebe", definition="registry", status=InstanceStatus.RUNNING)
+            try:
+                await self.scheduler.commit(Commit(create_instances=[NewInstance(registry)]))
+            except AlreadyExists:
+                pass
+        mark = await self.scheduler.get_data(KEYS_OBJECT)
+        self.keys = KeyAllocator.from_mark(int(mark.meta["mark"]) if mark is not None else 0)
+        index = await self.scheduler.get_data(INDEX_OBJECT)
+        objects = []
+        for key in (index.meta.get("keys", "") if index is not None else "").split(","):
+            if key:
+                obj = await self.scheduler.get_data(f"zeebe-def:{key}")
+                if obj is not None:
+                    objects.append(obj)
+        for problem in self.registry.load(objects):
+            log.error("zeebe: %s", problem)
+
+    # ------------------------------------------------------------------ Host
+
+    def next_key(self) -> int:
+        return self.keys.next_key()
+
+    def latest_definition(self, bpmn_process_id: str) -> Definition | None:
+        return self.registry.latest(bpmn_process_id)
+
+    def new_instance(
+        self, definition: Definition, key: int, variables: dict[str, Any], parent: tuple[str, str] | None,
+        start_element: str = "", trigger: dict[str, Any] | None = None,
+    ) -> NewInstance:
+        doc: dict[str, Any] = {"pik": key, "pdk": definition.key, "pid": definition.bpmn_process_id,
+                               "ver": definition.version}
+        if parent is not None:
+            doc["parent"] = {"pi": parent[0], "ei": parent[1]}
+        start = {"vars": variables, "start": start_element, "trigger": trigger}
+        inst = Instance(
+            str(key), engine="zeebe", definition=definition.bpmn_process_id, version=str(definition.version),
+            status=InstanceStatus.RUNNING, execution_id=str(definition.key),
+            parent_id=parent[0] if parent else None, state=State(doc).dump(),
+            input=Payload(json.dumps(variables).encode()),
+        )
+        return NewInstance(inst, [NewEvent(inst.id, "zeebe.start", json.dumps(start).encode())])
+
+    async def _commit(self, commit: Commit) -> None:
+        mark = self.keys.reservation()
+        if mark is not None:
+            commit.data.append(mark)
+        await self.scheduler.commit(commit)
+
+    # ------------------------------------------------------------------ deployment
+
+    async def deploy(self, resources: list[tuple[str, bytes]]) -> tuple[int, list[Definition]]:
+        """Deploy atomically; returns the deployment key and one definition per process."""
+        if not resources:
+            raise InvalidArgument("Expected to deploy at least one resource, but none given")
+        async with self._deploy_lock:
+            try:
+                plan = self.registry.plan(resources)
+            except BpmnError as exc:
+                raise InvalidArgument(
+                    f"Expected to deploy new resources, but encountered the following errors:\n{exc}"
+                ) from None
+            deployment = self.next_key()
+            result: list[Definition] = []
+            fresh: list[Definition] = []
+            commit = Commit()
+            for name, data, proc, checksum in plan:
+                latest = self.registry.latest(proc.id)
+                if latest is not None and latest.checksum == checksum:
+                    result.append(latest)
+                    continue
+                d = Definition(self.next_key(), proc.id, (latest.version + 1) if latest else 1, name, checksum, data,
+                               proc, deployment)
+                fresh.append(d)
+                result.append(d)
+                commit.data.append(d.to_data())
+                if latest is not None:
+                    # The new version's start events replace the old ones.
+                    commit.cancel_timers.extend(
+                        (REGISTRY_ID, f"start:{latest.key}:{s}") for s in latest.process.timer_starts
+                    )
+                commit.timers.extend(self._start_timers(d))
+            if fresh:
+                keys = [str(k) for k in self.registry.by_key] + [str(d.key) for d in fresh]
+                commit.data.append(DataObject(INDEX_OBJECT, REGISTRY_ID, "INDEX", meta={"keys": ",".join(keys)}))
+            await self._commit(commit)
+            for d in fresh:
+                self.registry.add(d)
+            return deployment, result
+
+    def _start_timers(self, d: Definition) -> list[Timer]:
+        now = self.scheduler.clock.now()
+        out = []
+        for sid in d.process.timer_starts:
+            ev = d.process.elements[sid].event
+            if ev.timer is None or not ev.timer.static:
+                continue  # expression timers on start events need a context; not supported
+            text = ev.timer.text
+            try:
+                if ev.timer_kind == "date":
+                    due, reps, every = parse_date(text), 0, 0.0
+                elif ev.timer_kind == "duration":
+                    due, reps, every = now + parse_duration(text), 0, 0.0
+                else:
+                    reps, every, start = parse_cycle(text)
+                    due = start if start is not None and start > now else now + every
+                    reps = reps - 1 if reps > 0 else -1
+            except ValueError:
+                continue
+            data = json.dumps({"reps": reps, "every": every}).encode()
+            out.append(Timer(REGISTRY_ID, f"start:{d.key}:{sid}", due, data=data))
+        return out
+
+    # ------------------------------------------------------------------ instances
+
+    def resolve_definition(self, def_key: int, pid: str, version: int) -> Definition:
+        if pid:
+            d = self.registry.latest(pid) if version < 0 else self.registry.version(pid, version)
+            if d is None:
+                if version < 0:
+                    raise NotFound(f"Expected to find process definition with process ID '{pid}', but none found")
+                raise NotFound(
+                    f"Expected to find process definition with process ID '{pid}' and version '{version}', "
+                    "but none found"
+                )
+            return d
+        d = self.registry.by_key.get(def_key)
+        if d is None:
+            raise NotFound(f"Expected to find process definition with key '{def_key}', but none found")
+        return d
+
+    async def create_instance(
+        self, def_key: int, pid: str, version: int, variables: dict[str, Any], start_at: list[str] | None = None
+    ) -> tuple[Definition, int]:
+        d = self.resolve_definition(def_key, pid, version)
+        start = ""
+        if start_at:
+            start = start_at[0]
+            el = d.process.elements.get(start)
+            if el is None:
+                raise InvalidArgument(f"Expected to find element with id '{start}' in process '{d.bpmn_process_id}'")
+            if el.scope or el.kind == "boundaryEvent" or (el.kind == "subProcess" and el.triggered_by_event):
+                # Only elements directly in the process scope can be started here (no ancestors to create).
+                raise InvalidArgument(
+                    f"Expected to start at an element of the process scope, but '{start}' is nested or an event"
+                )
+        elif not d.process.start_event:
+            raise FailedPrecondition(
+                "Expected to create instance of process with none start event, but there is no such event"
+            )
+        key = self.next_key()
+        await self._commit(Commit(create_instances=[self.new_instance(d, key, variables, None, start_element=start)]))
+        return d, key
+
+    async def wait_result(self, key: int, timeout: float, fetch: list[str]) -> dict[str, Any]:
+        inst = await self.scheduler.wait_instance(str(key), lambda i: i is None or i.status.terminal, timeout)
+        if inst is None or inst.status is not InstanceStatus.COMPLETED:
+            raise FailedPrecondition(f"Process instance '{key}' was terminated before it completed")
+        variables = json.loads(inst.output.data) if inst.output is not None else {}
+        if fetch:
+            variables = {k: v for k, v in variables.items() if k in fetch}
+        return variables
+
+    async def _instance(self, key: int, what: str) -> Instance:
+        inst = await self.scheduler.get_instance(str(key))
+        if inst is None or inst.engine != "zeebe" or inst.id == REGISTRY_ID or inst.status.terminal:
+            raise NotFound(f"Expected to {what} a process instance with key '{key}', but no such process was found")
+        return inst
+
+    async def cancel(self, key: int) -> None:
+        inst = await self._instance(key, "cancel")
+        await self.scheduler.commit(Commit(inbox=[NewEvent(inst.id, "zeebe.cancel")]))
+
+    async def find_element_instance(self, key: int) -> str:
+        """The instance holding element instance `key` (rare call: scans running instances)."""
+        inst = await self.scheduler.get_instance(str(key))
+        if inst is not None and inst.engine == "zeebe" and not inst.status.terminal and inst.id != REGISTRY_ID:
+            return inst.id
+        skey = str(key)
+        after = None
+        while True:
+            page = await self.scheduler.query_instances(
+                InstanceQuery(engine="zeebe", statuses=frozenset({InstanceStatus.RUNNING}), after_id=after)
+            )
+            for cand in page.items:
+                if cand.state and skey in State.load(cand.state).ei:
+                    return str(cand.id)
+            if page.next_after is None:
+                break
+            after = page.next_after
+        raise NotFound(f"Expected to update variables for element with key '{key}', but no such element was found")
+
+    async def set_variables(self, key: int, variables: dict[str, Any], local: bool) -> int:
+        iid = await self.find_element_instance(key)
+        data = json.dumps({"ei": str(key), "vars": variables, "local": local}).encode()
+        out = self.next_key()
+        await self._commit(Commit(inbox=[NewEvent(iid, "zeebe.setvars", data)]))
+        return out
+
+    async def resolve_incident(self, key: int) -> None:
+        obj = await self.scheduler.get_data(f"{INCIDENT_PREFIX}{key}")
+        if obj is None:
+            raise NotFound(f"Expected to resolve incident with key '{key}', but no such incident was found")
+        doc: dict[str, Any] = {"incident": str(key)}
+        job_key = obj.meta.get("job")
+        if job_key:
+            # A job incident whose job still has no retries comes back at once (the problem persists).
+            job = await self.scheduler.get_job(job_key)
+            if job is not None and job.status is JobStatus.FAILED and (job.retries or 0) <= 0:
+                doc["still_failed"] = job.last_error or "No more retries left."
+        data = json.dumps(doc).encode()
+        await self.scheduler.commit(Commit(inbox=[NewEvent(obj.owner_id, "zeebe.resolve", data)]))
+
+    # ------------------------------------------------------------------ messages and signals
+
+    async def publish(
+        self, name: str, correlation_key: str, ttl_ms: int, message_id: str, variables: dict[str, Any]
+    ) -> int:
+        key = self.next_key()
+        now = self.scheduler.clock.now()
+        started = await self._start_by_message(name, correlation_key, variables)
+        msg = Message(
+            str(key), name, correlation_key, Payload(json.dumps(variables).encode()), message_id,
+            expires_at=now + max(0, ttl_ms) / 1000.0, correlated_groups=frozenset(started),
+        )
+        mark = self.keys.reservation()
+        if mark is not None:
+            await self.scheduler.commit(Commit(data=[mark]))
+        await self.scheduler.publish(msg)
+        return key
+
+    async def _start_by_message(self, name: str, correlation_key: str, variables: dict[str, Any]) -> list[str]:
+        """Message start events of the latest versions: one new instance per process."""
+        commit = Commit()
+        started = []
+        for versions in self.registry.by_id.values():
+            d = versions[-1]
+            for sid in d.process.message_starts:
+                ev = d.process.elements[sid].event
+                if ev.message_name is None or not ev.message_name.static or ev.message_name.text != name:
+                    continue
+                running = self._message_started.get((d.bpmn_process_id, correlation_key)) if correlation_key else None
+                if running is not None:
+                    inst = await self.scheduler.get_instance(running)
+                    if inst is not None and not inst.status.terminal:
+                        break
+                key = self.next_key()
+                commit.create_instances.append(
+                    self.new_instance(d, key, {}, None, start_element=sid, trigger=variables)
+                )
+                if correlation_key:
+                    self._message_started[(d.bpmn_process_id, correlation_key)] = str(key)
+                started.append(d.bpmn_process_id)
+                break
+        if commit.create_instances:
+            await self._commit(commit)
+        return started
+
+    async def broadcast_signal(self, name: str, variables: dict[str, Any]) -> int:
+        key = self.next_key()
+        commit = Commit()
+        for versions in self.registry.by_id.values():
+            d = versions[-1]
+            for sid in d.process.signal_starts:
+                ev = d.process.elements[sid].event
+                if ev.signal_name is not None and ev.signal_name.static and ev.signal_name.text == name:
+                    commit.create_instances.append(
+                        self.new_instance(d, self.next_key(), {}, None, start_element=sid, trigger=variables)
+                    )
+        await self._commit(commit)
+        # Signals are never buffered: expires_at = now.
+        now = self.scheduler.clock.now()
+        await self.scheduler.publish(
+            Message(str(key), SIGNAL_PREFIX + name, "", Payload(json.dumps(variables).encode()), expires_at=now)
+        )
+        return key

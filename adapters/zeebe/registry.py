@@ -1,0 +1,112 @@
+"""Deployed process definitions, kept durably as data objects of the registry instance.
+
+Each definition is one `DataObject` (`zeebe-def:<key>`, owner `zeebe:registry`) holding the BPMN
+XML and its metadata; a restart reloads and recompiles them. Versions follow Zeebe: a process id
+gets a new version only when its resource's checksum changed, so an identical redeploy returns the
+existing key and version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from adapters.zeebe.bpmn.model import ProcessDef
+from adapters.zeebe.bpmn.parser import BpmnError, parse_bpmn
+from adapters.zeebe.keys import REGISTRY_ID
+from gateway.model import DataObject, Payload
+
+DEF_PREFIX = "zeebe-def:"
+
+
+@dataclass(slots=True)
+class Definition:
+    """One version of one process."""
+
+    key: int
+    bpmn_process_id: str
+    version: int
+    resource_name: str
+    checksum: str
+    resource: bytes
+    process: ProcessDef
+    deployment_key: int = 0
+
+    def to_data(self) -> DataObject:
+        meta = {
+            "pid": self.bpmn_process_id,
+            "version": str(self.version),
+            "resource": self.resource_name,
+            "checksum": self.checksum,
+            "deployment": str(self.deployment_key),
+        }
+        payload = Payload(self.resource, "application/xml")
+        return DataObject(f"{DEF_PREFIX}{self.key}", REGISTRY_ID, "DEPLOYED", payload, meta)
+
+
+@dataclass
+class Registry:
+    """Process definitions by key and by process id (versions ascending)."""
+
+    by_key: dict[int, Definition] = field(default_factory=dict)
+    by_id: dict[str, list[Definition]] = field(default_factory=dict)
+
+    def add(self, d: Definition) -> None:
+        self.by_key[d.key] = d
+        versions = self.by_id.setdefault(d.bpmn_process_id, [])
+        versions.append(d)
+        versions.sort(key=lambda x: x.version)
+
+    def load(self, objects: list[DataObject]) -> list[str]:
+        """Rebuild from stored data objects; returns problems (a definition that no longer compiles)."""
+        problems = []
+        for obj in objects:
+            if not obj.id.startswith(DEF_PREFIX) or obj.payload is None:
+                continue
+            key = int(obj.id[len(DEF_PREFIX):])
+            pid = obj.meta.get("pid", "")
+            try:
+                procs = {p.id: p for p in parse_bpmn(obj.payload.data)}
+            except BpmnError as exc:
+                problems.append(f"definition {key} ({pid}): {exc}")
+                continue
+            if pid not in procs:
+                problems.append(f"definition {key}: process {pid!r} missing from its resource")
+                continue
+            self.add(
+                Definition(
+                    key, pid, int(obj.meta.get("version", "1")), obj.meta.get("resource", ""),
+                    obj.meta.get("checksum", ""), obj.payload.data, procs[pid], int(obj.meta.get("deployment", "0")),
+                )
+            )
+        return problems
+
+    def latest(self, pid: str) -> Definition | None:
+        versions = self.by_id.get(pid)
+        return versions[-1] if versions else None
+
+    def version(self, pid: str, version: int) -> Definition | None:
+        for d in self.by_id.get(pid, ()):
+            if d.version == version:
+                return d
+        return None
+
+    def plan(self, resources: list[tuple[str, bytes]]) -> list[tuple[str, bytes, ProcessDef, str]]:
+        """Parse every resource (all or nothing): (resource name, bytes, process, checksum) per
+        executable process. Raises BpmnError naming the resource and the problems."""
+        out = []
+        seen: set[str] = set()
+        for name, data in resources:
+            try:
+                procs = parse_bpmn(data)
+            except BpmnError as exc:
+                raise BpmnError(f"'{name}': {exc}") from None
+            for p in procs:
+                if p.id in seen:
+                    raise BpmnError(f"Duplicated process id in resources: '{p.id}'")
+                seen.add(p.id)
+                # The checksum is per resource (Zeebe's), with the process id so that two
+                # processes of one resource get versions of their own.
+                checksum = hashlib.sha256(data).hexdigest()
+                out.append((name, data, p, checksum))
+        return out
