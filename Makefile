@@ -31,5 +31,9 @@ protos: venv
 bench: venv
 	$(PY) bench/core.py
 
+.PHONY: bench-durabletask
+bench-durabletask: venv
+	$(PY) bench/durabletask.py
+
 clean:
 	rm -rf $(VENV) .peers

@@ -48,6 +48,7 @@ class DurableTaskEngine:
             not_before=st.start_at if st.start_at > now else 0.0,
             timeout=self.env.lease_seconds,
             origin=ENGINE,
+            headers={"name": inst.definition, "version": inst.version},  # for workItemFilters
         )
         st.turn = job.id
         return Commit(new_jobs=[job], updates=[InstanceUpdate(inst.id, state=st.dump())])

@@ -30,26 +30,40 @@ async def decide(env: Env, claim: StepClaim, now: float) -> Commit:
         return Commit()
     fx = Effects(env, now)
     has_ops = False
+    held_now = False
     upto = 0
     for event in claim.inbox:
         he = parse(event)
         which = he.WhichOneof("eventType") if he is not None else None
-        if he is None or which in OPS:
-            has_ops = has_ops or he is not None
+        if he is not None and which in OPS:
+            if _held_back(st, he):
+                if has_ops:
+                    break  # a batch never spans a held-back operation: it stays in the inbox
+                st.held.append(_b64(he))
+                held_now = True
+            elif held_now:
+                break  # the held prefix is dropped first; this operation starts the next batch
+            else:
+                has_ops = True
+            upto = event.seq
+            continue
+        if he is None:  # undecodable: consumed with whatever comes next
             upto = event.seq
             continue
         if has_ops:
             break  # a lock message after operations waits for their batch to finish
         if which == "entityLockRequested":
             if st.locked_by:
-                st.lock_queue.append(base64.b64encode(he.SerializeToString()).decode())
+                st.lock_queue.append(_b64(he))
             else:
                 await _grant(fx, st, he.entityLockRequested)
         elif which == "entityUnlockSent" and st.locked_by == he.entityUnlockSent.criticalSectionId:
             st.locked_by = st.lock_owner = ""
+            # What others sent meanwhile runs now, behind whatever already waits in the inbox.
+            fx.commit.inbox.extend(new_event(inst.id, _unb64(h)) for h in st.held)
+            st.held = []
             while st.lock_queue and not st.locked_by:
-                waiting = pb.HistoryEvent.FromString(base64.b64decode(st.lock_queue.pop(0)))
-                await _grant(fx, st, waiting.entityLockRequested)
+                await _grant(fx, st, _unb64(st.lock_queue.pop(0)).entityLockRequested)
         upto = event.seq
     upd = InstanceUpdate(inst.id, seen_upto=upto)
     if has_ops:
@@ -64,6 +78,24 @@ async def decide(env: Env, claim: StepClaim, now: float) -> Commit:
     upd.state = st.dump()
     fx.commit.updates.append(upd)
     return fx.commit
+
+
+def _b64(he: pb.HistoryEvent) -> str:
+    return base64.b64encode(he.SerializeToString()).decode()
+
+
+def _unb64(text: str) -> pb.HistoryEvent:
+    return pb.HistoryEvent.FromString(base64.b64decode(text))
+
+
+def _held_back(st: DtState, he: pb.HistoryEvent) -> bool:
+    """While a critical section holds the entity, only its owner's calls run; everything else
+    (calls of other orchestrations, signals, which carry no sender) waits for the unlock."""
+    if not st.locked_by:
+        return False
+    if he.HasField("entityOperationCalled"):
+        return he.entityOperationCalled.parentInstanceId.value != st.lock_owner
+    return True
 
 
 async def _grant(fx: Effects, st: DtState, req: pb.EntityLockRequestedEvent) -> None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import uuid
 
 from gateway.errors import InvalidArgument, LeaseLost, ResourceExhausted
-from gateway.model import Commit, InstanceStatus, InstanceUpdate, Job, JobOutcome, JobRef, Payload, Timer
+from gateway.model import Commit, InstanceStatus, InstanceUpdate, Job, JobOutcome, JobRef, NewEvent, Payload, Timer
+from gateway.ports import Scheduler
 
 from ._pb import orchestrator_service_pb2 as pb
 from .convert import (
     ACTIVITY_QUEUE,
     ENGINE,
     EVENT_KIND,
+    WAKE_KIND,
     DtState,
     Token,
     failure_from_wire,
@@ -35,6 +37,7 @@ from .history import (
     execution_started,
     new_event,
     orchestrator_completed,
+    parse_all,
     timer_fired,
     turn_new_events,
 )
@@ -122,7 +125,13 @@ async def build_turn_commit(env: Env, token: Token, resp: pb.OrchestratorRespons
         upd.status = InstanceStatus.RUNNING
         upd.clear_output = True
         history = list(rewind.newHistory)
+        # ...and is replayed over the clean history at once: a wake-up that is no HistoryEvent
+        # arms the next turn, whose newEvents are then just [orchestratorStarted].
+        commit.inbox.append(NewEvent(iid, WAKE_KIND, b"", exec_ref(exec_id)))
     if final is not None:
+        # The execution ends (or continues as new): its unfinished activities and timers go too,
+        # instead of running to a result nobody will read.
+        await _cancel_outstanding(sched, commit, iid, exec_id, history)
         c = final.completeOrchestration
         if c.orchestrationStatus == CAN:
             _continue_as_new(fx, inst.definition, inst.version, inst.tags, inst.parent_id, st, upd, c, now)
@@ -146,6 +155,38 @@ async def build_turn_commit(env: Env, token: Token, resp: pb.OrchestratorRespons
     return commit
 
 
+def activity_job_id(exec_id: str, task_id: int) -> str:
+    """Activity job ids are derived from (execution, task id), so the end of an execution can
+    cancel its unfinished activities from the history alone."""
+    return f"{exec_id}:a{task_id}"
+
+
+async def _cancel_outstanding(
+    sched: Scheduler, commit: Commit, iid: str, exec_id: str, turn: list[pb.HistoryEvent]
+) -> None:
+    """Cancel the jobs of scheduled-but-unanswered activities and the durable timers not yet fired
+    of execution `exec_id` (read once per execution, at its end)."""
+    tasks: set[int] = set()
+    timers: set[int] = set()
+    for he in [*parse_all(await sched.history(iid)), *turn]:
+        which = he.WhichOneof("eventType")
+        if which == "taskScheduled":
+            tasks.add(he.eventId)
+        elif which == "taskCompleted":
+            tasks.discard(he.taskCompleted.taskScheduledId)
+        elif which == "taskFailed":
+            tasks.discard(he.taskFailed.taskScheduledId)
+        elif which == "timerCreated":
+            timers.add(he.eventId)
+        elif which == "timerFired":
+            timers.discard(he.timerFired.timerId)
+    doomed = {activity_job_id(exec_id, t) for t in tasks}
+    # Jobs this very turn scheduled are simply not created.
+    commit.new_jobs = [j for j in commit.new_jobs if j.id not in doomed]
+    commit.cancel_jobs.extend(sorted(doomed))
+    commit.cancel_timers.extend((iid, exec_ref(exec_id, f":t{t}")) for t in sorted(timers))
+
+
 def _activity_job(env: Env, iid: str, exec_id: str, action: pb.OrchestratorAction) -> Job:
     a = action.scheduleTask
     req = pb.ActivityRequest(name=a.name, taskId=action.id, tags=a.tags)
@@ -158,8 +199,9 @@ def _activity_job(env: Env, iid: str, exec_id: str, action: pb.OrchestratorActio
     if a.HasField("parentTraceContext"):
         req.parentTraceContext.CopyFrom(a.parentTraceContext)
     return Job(
-        id=uuid.uuid4().hex, instance_id=iid, queue=ACTIVITY_QUEUE, kind="activity",
-        payload=Payload(req.SerializeToString(), "application/x-protobuf"), headers={"name": a.name},
+        id=activity_job_id(exec_id, action.id), instance_id=iid, queue=ACTIVITY_QUEUE, kind="activity",
+        payload=Payload(req.SerializeToString(), "application/x-protobuf"),
+        headers={"name": a.name, "version": sv_of(a, "version") or ""},
         timeout=env.lease_seconds, origin=ENGINE, on_complete=EVENT_KIND, on_fail=EVENT_KIND,
     )
 

@@ -29,11 +29,51 @@ log = logging.getLogger("adapters.durabletask")
 _DEFAULT_LIMIT = 100
 
 
+class WorkFilter:
+    """A stream's `workItemFilters`: which orchestrations, activities and entities it takes.
+
+    None for a category means "everything" (no filters sent); otherwise a map name -> accepted
+    versions (empty = any version), and an empty map accepts nothing (as the SDK's reference does).
+    """
+
+    def __init__(self, req: pb.GetWorkItemsRequest) -> None:
+        self.by_queue: dict[str, dict[str, frozenset[str]]] | None = None
+        if not req.HasField("workItemFilters"):
+            return
+        wf = req.workItemFilters
+        orch: dict[str, frozenset[str]] = {}
+        for f in wf.orchestrations:
+            orch[f.name] = orch.get(f.name, frozenset()) | frozenset(f.versions)
+        acts: dict[str, frozenset[str]] = {}
+        for f in wf.activities:
+            acts[f.name] = acts.get(f.name, frozenset()) | frozenset(f.versions)
+        ents = {f.name.lower(): frozenset[str]() for f in wf.entities}
+        self.by_queue = {ORCH_QUEUE: orch, ACTIVITY_QUEUE: acts, ENTITY_QUEUE: ents}
+
+    def matches(self, job: Job) -> bool:
+        if self.by_queue is None:
+            return True
+        accepted = self.by_queue.get(job.queue)
+        if accepted is None:
+            return True
+        if job.queue == ENTITY_QUEUE:
+            name = job.instance_id[1:].split("@", 1)[0].lower()  # "@name@key"
+        else:
+            name = job.headers.get("name", "")
+        if not name and job.queue == ORCH_QUEUE:
+            return True  # a turn armed before turns carried their name: anyone may take it
+        versions = accepted.get(name)
+        if versions is None:
+            return False
+        return not versions or job.headers.get("version", "") in versions
+
+
 class _Stream:
-    """One connected worker stream: its lease owner, free slots and in-flight items."""
+    """One connected worker stream: its lease owner, free slots, filters and in-flight items."""
 
     def __init__(self, req: pb.GetWorkItemsRequest) -> None:
         self.owner = f"durabletask/{uuid.uuid4().hex[:12]}"
+        self.filter = WorkFilter(req)
         self.limits = {
             ORCH_QUEUE: req.maxConcurrentOrchestrationWorkItems or _DEFAULT_LIMIT,
             ACTIVITY_QUEUE: req.maxConcurrentActivityWorkItems or _DEFAULT_LIMIT,
@@ -97,6 +137,7 @@ class WorkItemStreams:
     async def _items(self, stream: _Stream) -> AsyncIterator[pb.WorkItem]:
         env = self.env
         last_sent = time.monotonic()
+        backoff = 0.0
         while not self.closing.is_set():
             wait = max(0.0, env.ping_interval - (time.monotonic() - last_sent))
             free = stream.free()
@@ -106,6 +147,8 @@ class WorkItemStreams:
                 jobs = await env.scheduler.activate(
                     queues, stream.owner, sum(free[q] for q in queues), min(wait, 5.0), env.lease_seconds
                 )
+                if jobs and stream.filter.by_queue is not None:
+                    jobs, backoff = await self._keep_matching(stream, jobs, backoff)
             elif wait > 0:
                 stream.room.clear()
                 with contextlib.suppress(TimeoutError):
@@ -121,6 +164,21 @@ class WorkItemStreams:
             if time.monotonic() - last_sent >= env.ping_interval:
                 last_sent = time.monotonic()
                 yield pb.WorkItem(healthPing=pb.HealthPing())
+
+    async def _keep_matching(self, stream: _Stream, jobs: list[Job], backoff: float) -> tuple[list[Job], float]:
+        """Hand back what the stream's filters refuse (for another worker to take). A stream that
+        got nothing it wants backs off (50 ms doubling to 1 s), so it does not lease and release
+        the same refused jobs in a tight loop."""
+        mine = [j for j in jobs if stream.filter.matches(j)]
+        refused = [j.ref for j in jobs if not stream.filter.matches(j)]
+        if refused:
+            await self._release(refused)
+        if mine or not refused:
+            return mine, 0.0
+        backoff = min(1.0, max(0.05, backoff * 2))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.closing.wait(), backoff)
+        return mine, backoff
 
     async def _build(self, job: Job) -> pb.WorkItem | None:
         try:
@@ -173,7 +231,8 @@ async def orchestrator_item(env: Env, job: Job) -> pb.WorkItem | None:
     """Build the OrchestratorRequest of a turn: pastEvents = history, newEvents = [oS, inbox...]."""
     sched = env.scheduler
     inst = await sched.get_instance(job.instance_id)
-    if inst is None or inst.status.terminal or DtState.load(inst.state).turn != job.id:
+    st = DtState.load(inst.state) if inst is not None else None
+    if inst is None or st is None or inst.status.terminal or st.turn != job.id:
         return None  # purged, ended, or not the turn the engine armed: the job is obsolete
     inbox = await sched.inbox(inst.id)
     upto = inbox[-1].seq if inbox else inst.seen_seq
@@ -184,7 +243,7 @@ async def orchestrator_item(env: Env, job: Job) -> pb.WorkItem | None:
         newEvents=turn_new_events(inbox, inst.execution_id, os_ns),
     )
     req.executionId.value = inst.execution_id
-    otc = DtState.load(inst.state).get_otc()
+    otc = st.get_otc()
     if otc is not None:
         req.orchestrationTraceContext.CopyFrom(otc)
     token = Token("o", job.id, job.attempt, inst.id, inst.execution_id, upto, os_ns)

@@ -1,7 +1,8 @@
 """Durable Task acceptance driver: runs in the peer venv (durabletask==1.12.0), client + worker in one process.
 
 Usage: python dt_acceptance.py --host 127.0.0.1:4001 [--extended] [--timeout 30] [--no-parent-check]
-Implements the brief's acceptance scenarios 1-12 (1 always; 2-7 and 9-12 with --extended) and prints
+Implements the brief's acceptance scenarios 1-12 (1 always; 2-7 and 9-12 with --extended), plus 13
+rewind, 14 restart and 15 workItemFilters (with --extended), and prints
 PASS on success (exit 0). `--role drop-worker` is the helper subprocess of scenario 11.
 `--phase start|finish --iid X` drive the gateway-restart test (a 3 s timer across a kill -9).
 """
@@ -105,8 +106,28 @@ def sleeper(ctx: task.OrchestrationContext, _):
     return "woke"
 
 
-ORCHESTRATORS = [parent, child, waiter, counter_loop, fails, entity_user, drop_orch, sleeper]
-ACTIVITIES = [say_hello, boom, slow_step]
+FLAKY_CALLS = [0]
+
+
+def flaky(ctx: task.ActivityContext, _) -> str:
+    FLAKY_CALLS[0] += 1
+    if FLAKY_CALLS[0] == 1:
+        raise ValueError("first call fails")
+    return "second time lucky"
+
+
+def rewindable(ctx: task.OrchestrationContext, _):
+    result = yield ctx.call_activity(flaky)
+    return result
+
+
+def filtered(ctx: task.OrchestrationContext, name: str):
+    greeting = yield ctx.call_activity(say_hello, input=name)
+    return greeting
+
+
+ORCHESTRATORS = [parent, child, waiter, counter_loop, fails, entity_user, drop_orch, sleeper, rewindable, filtered]
+ACTIVITIES = [say_hello, boom, slow_step, flaky]
 
 
 def new_worker(host: str, resiliency: GrpcWorkerResiliencyOptions = FAST, interceptors=None):
@@ -136,6 +157,31 @@ class CountCalls(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterce
     def intercept_unary_stream(self, continuation, details, request):
         self._count(details)
         return continuation(details, request)
+
+
+class TapTokens(grpc.UnaryStreamClientInterceptor):
+    """Writes the completionToken of every activity work item to `<MARKER>.token` (scenario 11)."""
+
+    def intercept_unary_stream(self, continuation, details, request):
+        call = continuation(details, request)
+        return _Tap(call) if details.method.endswith("/GetWorkItems") else call
+
+
+class _Tap:
+    def __init__(self, call) -> None:
+        self._call = call
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = next(self._call)
+        if item.HasField("activityRequest") and MARKER:
+            Path(MARKER + ".token").write_text(item.completionToken)
+        return item
+
+    def __getattr__(self, name):
+        return getattr(self._call, name)
 
 
 # ------------------------------------------------------------------ helpers
@@ -283,6 +329,10 @@ def scenario_stream_drop(c, host: str, t: float) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     marker.unlink(missing_ok=True)
+    token_file = Path(str(marker) + ".token")
+    check(token_file.exists(), "11: the doomed worker's activity token was recorded")
+    old_token = token_file.read_text()
+    token_file.unlink()
     w = new_worker(host)
     w.start()
     try:
@@ -290,6 +340,19 @@ def scenario_stream_drop(c, host: str, t: float) -> None:
         check(status(st) == "COMPLETED" and out(st) == "done", f"11: re-dispatched and COMPLETED ({status(st)})")
     finally:
         w.stop()
+    from durabletask.internal import orchestrator_service_pb2 as pb
+    from durabletask.internal import orchestrator_service_pb2_grpc as stubs
+
+    late = pb.ActivityResponse(instanceId=iid, taskId=1, completionToken=old_token)
+    late.result.value = '"stale"'
+    with grpc.insecure_channel(host) as channel:
+        try:
+            stubs.TaskHubSidecarServiceStub(channel).CompleteActivityTask(late, timeout=10)
+        except grpc.RpcError as exc:
+            check(exc.code() == grpc.StatusCode.NOT_FOUND, f"11: the old token is rejected ({exc.code()})")
+        else:
+            raise AssertionError("11: a completion with the dead worker's token was accepted")
+    check(out(c.get_orchestration_state(iid)) == "done", "11: the stale completion changed nothing")
 
 
 def scenario_ids(c, t) -> None:
@@ -303,6 +366,52 @@ def scenario_ids(c, t) -> None:
     check(c.get_orchestration_state("nope") is None, "12: unknown id -> None")
     c.terminate_orchestration(iid, output="cleanup")
     c.wait_for_orchestration_completion(iid, timeout=t)
+
+
+def scenario_rewind_restart(c, t) -> None:
+    iid = c.schedule_new_orchestration(rewindable, instance_id=uid("rew"))
+    st = c.wait_for_orchestration_completion(iid, timeout=t)
+    check(status(st) == "FAILED", f"13: the first activity call fails the orchestration ({status(st)})")
+    c.rewind_orchestration(iid, reason="retry")
+    st = c.wait_for_orchestration_completion(iid, timeout=t)
+    check(status(st) == "COMPLETED" and out(st) == "second time lucky", f"13: rewound -> {status(st)} {out(st)}")
+    new_id = c.restart_orchestration(iid, restart_with_new_instance_id=True)
+    st = c.wait_for_orchestration_completion(new_id, timeout=t)
+    check(new_id != iid and status(st) == "COMPLETED", f"14: restarted as {new_id} -> {status(st)}")
+    same = c.restart_orchestration(iid)
+    st = c.wait_for_orchestration_completion(same, timeout=t)
+    check(same == iid and status(st) == "COMPLETED", f"14: restarted in place -> {status(st)}")
+    for i in (iid, new_id):
+        c.purge_orchestration(i)
+
+
+def scenario_filters(c, host: str, t: float) -> None:
+    """A worker that sends workItemFilters (auto-generated: `filtered` + `say_hello` only) never gets
+    a `waiter`; without filtering it would fail it as an unregistered orchestrator."""
+    w = worker.TaskHubGrpcWorker(host_address=host, resiliency_options=FAST)
+    w.add_orchestrator(filtered)
+    w.add_activity(say_hello)
+    w.use_work_item_filters()
+    w.start()
+    try:
+        other = c.schedule_new_orchestration(waiter, instance_id=uid("unfiltered"))
+        iid = c.schedule_new_orchestration(filtered, input="F", instance_id=uid("filt"))
+        st = c.wait_for_orchestration_completion(iid, timeout=t)
+        check(status(st) == "COMPLETED" and out(st) == "Hello, F!", f"15: filtered worker ran its own ({status(st)})")
+        time.sleep(1)
+        check(status(c.get_orchestration_state(other)) == "PENDING", "15: an unmatched orchestration stays PENDING")
+    finally:
+        w.stop()
+    full = new_worker(host)
+    full.start()
+    try:
+        c.raise_orchestration_event(other, "go", data=7)
+        st = c.wait_for_orchestration_completion(other, timeout=t)
+        check(status(st) == "COMPLETED" and out(st) == 7, f"15: an unfiltered worker completes it ({status(st)})")
+    finally:
+        full.stop()
+    for i in (iid, other):
+        c.purge_orchestration(i)
 
 
 # ------------------------------------------------------------------ entry points
@@ -326,9 +435,11 @@ def run(args: argparse.Namespace) -> None:
             scenario_entity(c, t)
             scenario_query(c, 5 + (1 if late else 0))
             scenario_ids(c, t)
+            scenario_rewind_restart(c, t)
     finally:
         w.stop()
     if args.extended:
+        scenario_filters(c, args.host, t)
         scenario_watchdog(args.host)
         scenario_stream_drop(c, args.host, t)
     print("PASS", flush=True)
@@ -369,7 +480,7 @@ def main() -> int:
     p.add_argument("--iid", default="")
     args = p.parse_args()
     if args.role == "drop-worker":
-        w = new_worker(args.host)
+        w = new_worker(args.host, interceptors=[TapTokens()])
         w.start()
         time.sleep(600)
         return 0
