@@ -37,6 +37,7 @@ from .agent import AgentServicer, Tokens
 from .config import load, partition_ids
 from .dispatch import WorkerExecutor
 from .events import EventsHub, EventsServicer
+from .folders import Folders
 from .misc import (
     ApplicationsServicer,
     AuthenticationServicer,
@@ -77,6 +78,7 @@ class ArmoniKAdapter:
         self.executors: list[WorkerExecutor] = []
         self._unregister: list[Callable[[], None]] = []
         self.supervisor: Supervisor | None = None
+        self.folders: Folders | None = None
 
     async def start(self, ctx: AdapterContext) -> None:
         cfg, workers = load(ctx.settings)
@@ -119,8 +121,10 @@ class ArmoniKAdapter:
 
         self.supervisor = Supervisor(workers, cfg.agent_socket, cfg.restart_delay)
         self.supervisor.start()
+        folders = self.folders = Folders(cfg.shared_folder, ahead=2 * len(workers))
+        folders.start()
         for w in workers:
-            ex = WorkerExecutor(store, tokens, cfg, w, ctx.metrics)
+            ex = WorkerExecutor(store, tokens, folders, cfg, w, ctx.metrics)
             self.executors.append(ex)
             self._unregister.append(ctx.scheduler.register_push_executor(ex))
         log.info("armonik: agent on %s; %d worker(s); partitions %s", cfg.agent_socket, len(workers),
@@ -139,6 +143,8 @@ class ArmoniKAdapter:
         for ex in self.executors:
             await ex.close()
         self.executors.clear()
+        if self.folders is not None:
+            await self.folders.close()
 
 
 def _clear_orphans(shared: str) -> None:

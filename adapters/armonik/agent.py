@@ -9,10 +9,9 @@ the worker answers `ok` (see `graph.task_ok`).
 
 from __future__ import annotations
 
-import asyncio
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -24,6 +23,7 @@ from ._pb import agent_common_pb2 as pb
 from ._pb import agent_service_pb2_grpc
 from .convert import ts
 from .errors import guard
+from .folders import write_file
 from .records import ResultStatus, Session
 from .store import Store, Tx
 from .tasks import new_tasks
@@ -39,7 +39,7 @@ class AgentCall:
     token: str
     session: Session
     task_id: str
-    folder: Path
+    folder: str
     buffer: graph.Buffer = field(default_factory=graph.Buffer)
 
 
@@ -137,31 +137,6 @@ class AgentServicer(agent_service_pb2_grpc.AgentServicer):
         obj = await self.store.scheduler.get_data(r.id)
         data = obj.payload.data if obj is not None and obj.payload is not None else b""
         # The worker reads <folder>/<id> as soon as we answer: write it first.
-        await write_file(call.folder / r.id, data)
+        await write_file(os.path.join(call.folder, r.id), data)
         return pb.DataResponse(result_id=r.id)
 
-
-def _write(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size
-
-
-def _read(path: Path) -> bytes:
-    return path.read_bytes()
-
-
-async def write_file(path: Path, data: bytes) -> None:
-    """Small files inline (cheaper than a thread hop), large ones in a thread."""
-    if len(data) > 1 << 20:
-        await asyncio.to_thread(_write, path, data)
-    else:
-        _write(path, data)
-
-
-async def read_file(path: Path) -> bytes:
-    if _size(path) > 1 << 20:
-        return await asyncio.to_thread(_read, path)
-    return _read(path)

@@ -59,8 +59,9 @@ class ArmoniKSettings(BaseModel):
     default_partition: str = "default"
     partitions: list[str] = Field(default_factory=list)
     health_check_timeout: float = Field(default=5.0, gt=0)
-    #: 0 = HealthCheck before every task (as Core); > 0 = skip it if the worker answered that recently.
-    health_check_interval: float = Field(default=0.0, ge=0)
+    #: 0 = HealthCheck before every task (as Core); > 0 = skip it while the worker answered a call
+    #: less than this many seconds ago and its connection is still up.
+    health_check_interval: float = Field(default=1.0, ge=0)
     restart_delay: float = Field(default=1.0, ge=0)
     workers: list[WorkerSpec] = Field(default_factory=list)
 

@@ -80,10 +80,9 @@ def complete_result(tx: Tx, rid: str, data: bytes) -> None:
         t = tx.task(tid)
         if t is None or t.status not in (TaskStatus.CREATING, TaskStatus.PENDING):
             continue
-        t = tx.wtask(tid)
-        t.remaining.discard(rid)
-        if not t.remaining:
-            make_ready(tx, t)
+        n = tx.pending[tid] = tx.pending_inputs(tid) - 1
+        if n <= 0:
+            make_ready(tx, tx.wtask(tid))
 
 
 def abort_result(tx: Tx, rid: str, why: str) -> None:
@@ -156,13 +155,15 @@ def create_task(tx: Tx, spec: NewTask) -> TaskRec:
         if prev != t.id:
             r.owner_task_id = t.id
             tx.emit("result_owner", r, 0, prev, t.id)
+    remaining = 0
     for rid in dict.fromkeys([t.payload_id, *t.data_dependencies]):
         dep = tx.result(rid)
         if dep is None or dep.status is not ResultStatus.COMPLETED:
-            t.remaining.add(rid)
+            remaining += 1
             tx.new_waits.setdefault(rid, set()).add(t.id)
+    tx.pending[t.id] = remaining
     set_status(tx, t, TaskStatus.PENDING)
-    if not t.remaining:
+    if not remaining:
         make_ready(tx, t)
     return t
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 
@@ -118,8 +118,6 @@ class TaskRec:
     started_at: float = 0.0
     processed_at: float = 0.0
     ended_at: float = 0.0
-    #: Not journaled: payload and dependencies not yet COMPLETED (rebuilt on replay).
-    remaining: set[str] = field(default_factory=set)
 
     def copy(self) -> TaskRec:
         return replace(
@@ -129,7 +127,6 @@ class TaskRec:
             expected_output_ids=list(self.expected_output_ids),
             parent_task_ids=list(self.parent_task_ids),
             retry_of_ids=list(self.retry_of_ids),
-            remaining=set(self.remaining),
         )
 
 
@@ -164,6 +161,10 @@ class Session:
         self.results: dict[str, ResultRec] = {}
         #: result id -> ids of tasks still waiting for it.
         self.waiting: dict[str, set[str]] = {}
+        #: CREATING/PENDING task id -> how many of its inputs are not COMPLETED yet. Kept out of the
+        #: task record so that a completion does not copy and re-journal every task waiting for it
+        #: (a fan-in task with 1,000 dependencies would be re-encoded 1,000 times).
+        self.pending: dict[str, int] = {}
         self.lock = asyncio.Lock()
         self.subscribers: set[Any] = set()
 
@@ -173,19 +174,24 @@ class Session:
 # ---------------------------------------------------------------------------------------------
 
 
+# Field names computed once: `dataclasses.asdict` recurses and deep-copies, which made encoding
+# the journal a visible part of every commit.
+_OPTION_FIELDS = tuple(f.name for f in fields(Options))
+_TASK_FIELDS = tuple(f.name for f in fields(TaskRec) if f.name not in ("options", "status"))
+_RESULT_FIELDS = tuple(f.name for f in fields(ResultRec) if f.name != "status")
+_META_FIELDS = tuple(f.name for f in fields(SessionMeta) if f.name not in ("options", "status"))
+
+
 def options_to_dict(o: Options) -> dict[str, Any]:
-    return asdict(o)
+    return {k: getattr(o, k) for k in _OPTION_FIELDS}
 
 
 def options_from_dict(d: dict[str, Any]) -> Options:
     return Options(**d)
 
 
-_TASK_SKIP = {"remaining"}
-
-
 def task_to_dict(t: TaskRec) -> dict[str, Any]:
-    d = {f.name: getattr(t, f.name) for f in fields(t) if f.name not in _TASK_SKIP}
+    d = {k: getattr(t, k) for k in _TASK_FIELDS}
     d["options"] = options_to_dict(t.options)
     d["status"] = int(t.status)
     return d
@@ -199,7 +205,7 @@ def task_from_dict(d: dict[str, Any]) -> TaskRec:
 
 
 def result_to_dict(r: ResultRec) -> dict[str, Any]:
-    d = asdict(r)
+    d = {k: getattr(r, k) for k in _RESULT_FIELDS}
     d["status"] = int(r.status)
     return d
 
@@ -211,7 +217,8 @@ def result_from_dict(d: dict[str, Any]) -> ResultRec:
 
 
 def meta_to_dict(m: SessionMeta) -> dict[str, Any]:
-    d = asdict(m)
+    d = {k: getattr(m, k) for k in _META_FIELDS}
+    d["options"] = options_to_dict(m.options)
     d["status"] = int(m.status)
     return d
 

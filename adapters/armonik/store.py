@@ -65,6 +65,7 @@ _INSTANCE_STATUS = {
 }
 
 T = TypeVar("T")
+_WAITING_TASK = (TaskStatus.CREATING, TaskStatus.PENDING)
 
 #: An event for subscribers: (kind, record, status at the time, previous owner, current owner).
 Ev = tuple[str, Any, int, str, str]
@@ -89,6 +90,7 @@ class Tx:
         #: Results that reached COMPLETED or ABORTED: their waiting lists are spent.
         self.resolved: set[str] = set()
         self.new_waits: dict[str, set[str]] = {}
+        self.pending: dict[str, int] = {}
         self.deleted = False
 
     # --- reads see this change's own writes first
@@ -106,6 +108,10 @@ class Tx:
     def result(self, rid: str) -> ResultRec | None:
         r = self.results.get(rid)
         return r if r is not None else self.session.results.get(rid)
+
+    def pending_inputs(self, tid: str) -> int:
+        n = self.pending.get(tid)
+        return n if n is not None else self.session.pending.get(tid, 0)
 
     def waiters(self, rid: str) -> set[str]:
         return self.session.waiting.get(rid, set()) | self.new_waits.get(rid, set())
@@ -270,6 +276,14 @@ class Store:
             s.waiting.setdefault(rid, set()).update(tids)
         for rid in tx.resolved:
             s.waiting.pop(rid, None)
+        for tid, n in tx.pending.items():
+            if n > 0:
+                s.pending[tid] = n
+            else:
+                s.pending.pop(tid, None)
+        for tid, t in tx.tasks.items():
+            if t.status not in _WAITING_TASK:
+                s.pending.pop(tid, None)
         self._publish(s, tx.events)
 
     def _publish(self, s: Session, events: list[Ev]) -> None:
@@ -327,12 +341,14 @@ class Store:
             self.result_index[rid] = sid
         for t in session.tasks.values():
             self.task_index[t.id] = sid
-            if t.status in (TaskStatus.CREATING, TaskStatus.PENDING):
-                t.remaining = {
-                    rid for rid in [t.payload_id, *t.data_dependencies]
+            if t.status in _WAITING_TASK:
+                remaining = [
+                    rid for rid in dict.fromkeys([t.payload_id, *t.data_dependencies])
                     if (res := session.results.get(rid)) is None or res.status is not ResultStatus.COMPLETED
-                }
-                for rid in t.remaining:
+                ]
+                if remaining:
+                    session.pending[t.id] = len(remaining)
+                for rid in remaining:
                     session.waiting.setdefault(rid, set()).add(t.id)
 
     async def _requeue(self, s: Session, t: TaskRec) -> int:

@@ -175,7 +175,7 @@ async def test_replay_rebuilds_state_and_requeues_leased_jobs(env: Any) -> None:
     fresh = Store(sched)
     await fresh.load()
     s = fresh.session("s1")
-    assert s.tasks[pending].status is TaskStatus.PENDING and s.tasks[pending].remaining == {dep}
+    assert s.tasks[pending].status is TaskStatus.PENDING and s.pending[pending] == 1 and s.waiting[dep] == {pending}
     assert s.waiting == {dep: {pending}}
     assert (await sched.get_job(running)).status is JobStatus.READY  # type: ignore[union-attr]
     await fresh.change(s, lambda tx: graph.complete_result(tx, dep, b"1"))
