@@ -47,8 +47,10 @@ class ZeebeAdapter:
             raise ConfigError("adapters.zeebe.advertised_host must be a string and advertised_port an integer")
         self.broker = Broker(ctx.scheduler)
         await self.broker.load()
-        ctx.scheduler.register_engine(ZeebeEngine(self.broker))
-        servicer = GatewayServicer(self.broker, JobService(ctx.scheduler), host, port)
+        engine = ZeebeEngine(self.broker)
+        ctx.scheduler.register_engine(engine)
+        jobs = JobService(ctx.scheduler, self.broker.states, engine.complete_inline)
+        servicer = GatewayServicer(self.broker, jobs, host, port)
         self.servicer = servicer
         ctx.add_grpc_service(lambda server: pb_grpc.add_GatewayServicer_to_server(servicer, server), [SERVICE_NAME])
         try:

@@ -7,14 +7,17 @@ the servicers translate. It also is the interpreter's `Host` (keys, definitions,
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 from typing import Any
 
+from adapters.zeebe.bpmn import modify
+from adapters.zeebe.bpmn.effects import Effects
 from adapters.zeebe.bpmn.expr import parse_cycle, parse_date, parse_duration
 from adapters.zeebe.bpmn.parser import BpmnError
-from adapters.zeebe.bpmn.runtime import INCIDENT_PREFIX
-from adapters.zeebe.bpmn.state import State
+from adapters.zeebe.bpmn.runtime import INCIDENT_PREFIX, Run
+from adapters.zeebe.bpmn.state import State, StateCache
 from adapters.zeebe.bpmn.triggers import SIGNAL_PREFIX
 from adapters.zeebe.keys import KEYS_OBJECT, REGISTRY_ID, KeyAllocator
 from adapters.zeebe.registry import Definition, Registry
@@ -61,6 +64,8 @@ class Broker:
         self.scheduler = scheduler
         self.registry = Registry()
         self.keys = KeyAllocator()
+        #: Parsed instance states, shared by the engine's steps and job activation.
+        self.states = StateCache()
         self._deploy_lock = asyncio.Lock()
         #: (process id, correlation key) -> instance id started by a message start event.
         self._message_started: dict[tuple[str, str], str] = {}
@@ -140,7 +145,7 @@ class Broker:
                 if latest is not None and latest.checksum == checksum:
                     result.append(latest)
                     continue
-                d = Definition(self.next_key(), proc.id, (latest.version + 1) if latest else 1, name, checksum, data,
+                d = Definition(self.next_key(), proc.id, self.registry.next_version(proc.id), name, checksum, data,
                                proc, deployment)
                 fresh.append(d)
                 result.append(d)
@@ -152,12 +157,51 @@ class Broker:
                     )
                 commit.timers.extend(self._start_timers(d))
             if fresh:
-                keys = [str(k) for k in self.registry.by_key] + [str(d.key) for d in fresh]
-                commit.data.append(DataObject(INDEX_OBJECT, REGISTRY_ID, "INDEX", meta={"keys": ",".join(keys)}))
+                commit.data.append(self._index([d.key for d in fresh]))
             await self._commit(commit)
             for d in fresh:
                 self.registry.add(d)
             return deployment, result
+
+    def _index(self, extra: list[int]) -> DataObject:
+        keys = [str(k) for k in [*self.registry.by_key, *self.registry.deleted, *extra]]
+        return DataObject(INDEX_OBJECT, REGISTRY_ID, "INDEX", meta={"keys": ",".join(keys)})
+
+    async def delete_resource(self, key: int) -> None:
+        """DeleteResource of a process definition (Zeebe 8.6): refused while instances of it run;
+        deleting the latest version makes the previous one the latest again (with its start events)."""
+        async with self._deploy_lock:
+            d = self.registry.by_key.get(key)
+            if d is None:
+                raise NotFound(f"Expected to delete resource but no resource found with key `{key}`")
+            after = None
+            while True:
+                page = await self.scheduler.query_instances(InstanceQuery(
+                    engine="zeebe", definition=d.bpmn_process_id, statuses=frozenset({InstanceStatus.RUNNING}),
+                    after_id=after,
+                ))
+                if any(i.execution_id == str(key) for i in page.items):
+                    raise FailedPrecondition(
+                        f"Expected to delete resource with key `{key}` but there are still running instances"
+                    )
+                if page.next_after is None:
+                    break
+                after = page.next_after
+            latest = self.registry.latest(d.bpmn_process_id)
+            commit = Commit(data=[d.tombstone()])
+            self.registry.remove(d)
+            try:
+                commit.data.append(self._index([]))
+                if latest is d:
+                    commit.cancel_timers.extend((REGISTRY_ID, f"start:{d.key}:{s}") for s in d.process.timer_starts)
+                    previous = self.registry.latest(d.bpmn_process_id)
+                    if previous is not None:
+                        commit.timers.extend(self._start_timers(previous))
+                await self._commit(commit)
+            except BaseException:
+                self.registry.deleted.discard(d.key)
+                self.registry.add(d)
+                raise
 
     def _start_timers(self, d: Definition) -> list[Timer]:
         now = self.scheduler.clock.now()
@@ -220,8 +264,28 @@ class Broker:
                 "Expected to create instance of process with none start event, but there is no such event"
             )
         key = self.next_key()
-        await self._commit(Commit(create_instances=[self.new_instance(d, key, variables, None, start_element=start)]))
+        await self._start_inline(d, key, variables, start)
         return d, key
+
+    async def _start_inline(self, d: Definition, key: int, variables: dict[str, Any], start_element: str) -> None:
+        """Create the instance with its first step already taken (up to its first wait state), in
+        one commit: no start event for the step loop to pick up."""
+        inst = Instance(
+            str(key), engine="zeebe", definition=d.bpmn_process_id, version=str(d.version),
+            status=InstanceStatus.RUNNING, execution_id=str(d.key), input=Payload(json.dumps(variables).encode()),
+        )
+        state = State({"pik": key, "pdk": d.key, "pid": d.bpmn_process_id, "ver": d.version})
+        fx = Effects()
+        now = self.scheduler.clock.now()
+        Run(self, d.process, {"ver": d.version}, state, inst.id, now, fx).start(variables, start_element, None)
+        inst.state = state.dump()
+        commit = fx.commit(inst.id, None, None)
+        commit.create_instances.insert(0, NewInstance(inst))
+        await self._commit(commit)
+        if fx.status is None:
+            self.states.put(inst.id, inst.state, state)
+        for name, signal_vars in fx.signals:
+            await self.broadcast_signal(name, signal_vars)
 
     async def wait_result(self, key: int, timeout: float, fetch: list[str]) -> dict[str, Any]:
         inst = await self.scheduler.wait_instance(str(key), lambda i: i is None or i.status.terminal, timeout)
@@ -241,6 +305,26 @@ class Broker:
     async def cancel(self, key: int) -> None:
         inst = await self._instance(key, "cancel")
         await self.scheduler.commit(Commit(inbox=[NewEvent(inst.id, "zeebe.cancel")]))
+
+    async def modify(self, key: int, activates: list[modify.Activate], terminates: list[int]) -> None:
+        """ModifyProcessInstance: checked now against the instance's current state (including a dry
+        run on a copy, so rejections are synchronous), applied by the instance's next step."""
+        inst = await self.scheduler.get_instance(str(key))
+        if inst is None or inst.engine != "zeebe" or inst.id == REGISTRY_ID or inst.status.terminal:
+            raise NotFound(f"Expected to modify process instance but no process instance found with key '{key}'")
+        state = State.load(inst.state)
+        d = self.registry.by_key.get(state.def_key)
+        if d is None:
+            raise NotFound(f"Expected to modify process instance but no process instance found with key '{key}'")
+        try:
+            modify.validate(d.process, state, activates, terminates)
+            trial = State(copy.deepcopy(state.doc))
+            run = Run(self, d.process, {"ver": d.version}, trial, inst.id, self.scheduler.clock.now(), Effects())
+            modify.apply(run, activates, terminates)
+        except modify.ModifyRejected as exc:
+            raise InvalidArgument(str(exc)) from None
+        data = json.dumps({"act": [a.to_json() for a in activates], "term": terminates}).encode()
+        await self._commit(Commit(inbox=[NewEvent(inst.id, "zeebe.modify", data)]))
 
     async def find_element_instance(self, key: int) -> str:
         """The instance holding element instance `key` (rare call: scans running instances)."""

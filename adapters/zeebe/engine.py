@@ -9,15 +9,18 @@ handle timer start events.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from adapters.zeebe.bpmn import modify
 from adapters.zeebe.bpmn.effects import Effects
 from adapters.zeebe.bpmn.runtime import Run
 from adapters.zeebe.bpmn.state import State
 from adapters.zeebe.keys import REGISTRY_ID
-from gateway.model import Commit, Event, InstanceUpdate, StepClaim, Timer
+from gateway.errors import LeaseLost
+from gateway.model import Commit, Event, InstanceUpdate, Job, JobOutcome, StepClaim, Timer
 
 if TYPE_CHECKING:
     from adapters.zeebe.broker import Broker
@@ -52,7 +55,7 @@ class ZeebeEngine:
         elif inst.status.terminal:
             commit = Commit(updates=[InstanceUpdate(inst.id, drop_upto=last)])
         else:
-            state = State.load(inst.state)
+            state = self.broker.states.take(inst.id, inst.state)
             definition = self.broker.registry.by_key.get(state.def_key)
             if definition is None:
                 log.error("instance %s: definition %s is not deployed; events dropped", inst.id, state.def_key)
@@ -63,13 +66,56 @@ class ZeebeEngine:
                 if fx.status is not None:
                     break  # the instance ended; later events have nothing left to act on
                 self._apply(run, ev)
-            commit = fx.commit(inst.id, state.dump(), last)
+            data = run.state.dump()
+            commit = fx.commit(inst.id, data, last)
+            self._remember(inst.id, data, run.state, fx)
             for name, variables in fx.signals:
                 await self.broker.broadcast_signal(name, variables)
         mark = self.broker.keys.reservation()
         if mark is not None:
             commit.data.append(mark)
         return commit
+
+    def _remember(self, iid: str, data: bytes, state: State, fx: Effects) -> None:
+        if fx.status is None:
+            self.broker.states.put(iid, data, state)
+        else:
+            self.broker.states.drop(iid)
+
+    async def complete_inline(self, job: Job, variables: dict[str, Any]) -> bool:
+        """CompleteJob as one commit: when the instance has nothing else pending and no step in
+        flight, run its step here and commit it with the job's completion, guarded by the
+        instance's revision (the step fence), instead of posting an event for the step loop.
+        False: not done (the caller posts the completion the usual way)."""
+        inst = await self.broker.scheduler.get_instance(job.instance_id)
+        now = self.broker.scheduler.clock.now()
+        if (inst is None or inst.status.terminal or inst.runnable or inst.id == REGISTRY_ID
+                or (inst.step_owner and inst.step_expires > now)):
+            return False
+        state = self.broker.states.take(inst.id, inst.state)
+        definition = self.broker.registry.by_key.get(state.def_key)
+        if definition is None:
+            return False
+        fx = Effects()
+        run = Run(self.broker, definition.process, {"ver": definition.version}, state, inst.id, now, fx)
+        run.job_completed(job.id, variables)
+        data = run.state.dump()
+        commit = fx.commit(inst.id, data, None)
+        commit.step = (inst.id, inst.revision)
+        commit.jobs.append(JobOutcome(job.ref, "complete", post_event=False))
+        mark = self.broker.keys.reservation()
+        if mark is not None:
+            commit.data.append(mark)
+        try:
+            await self.broker.scheduler.commit(commit)
+        except LeaseLost:
+            if mark is not None:  # the key mark must still become durable
+                await self.broker.scheduler.commit(Commit(data=[mark]))
+            return False
+        self._remember(inst.id, data, run.state, fx)
+        for name, signal_vars in fx.signals:
+            await self.broker.broadcast_signal(name, signal_vars)
+        return True
 
     def _apply(self, run: Run, ev: Event) -> None:
         kind = ev.kind
@@ -100,10 +146,30 @@ class ZeebeEngine:
                 run.resolve(str(d.get("incident")), d.get("still_failed"))
             elif kind == "zeebe.child_done":
                 run.child_done(str(d.get("ei")), d.get("vars", {}))
+            elif kind == "zeebe.modify":
+                self._modify(run, d)
             elif kind == "zeebe.child_error":
                 run.child_error(str(d.get("ei")), d.get("code", ""), d.get("msg", ""), d.get("vars", {}))
             else:
                 log.warning("instance %s: unknown event %s dropped", run.iid, kind)
+
+    @staticmethod
+    def _modify(run: Run, d: dict[str, Any]) -> None:
+        """Apply a modification checked when it was requested; if the instance changed meanwhile so
+        that it no longer applies, it is dropped whole (state and effects as before)."""
+        saved = copy.deepcopy(run.state.doc)
+        fx = run.fx
+        marks = {name: len(value) for name, value in vars(fx).items() if isinstance(value, list)}
+        status, output = fx.status, fx.output
+        try:
+            modify.apply(run, [modify.Activate.from_json(a) for a in d.get("act", [])],
+                         [int(k) for k in d.get("term", [])])
+        except modify.ModifyRejected as exc:
+            log.warning("instance %s: modification dropped: %s", run.iid, exc)
+            run.state = State(saved)
+            for name, n in marks.items():
+                del getattr(fx, name)[n:]
+            fx.status, fx.output = status, output
 
     def _registry_step(self, claim: StepClaim, now: float) -> Commit:
         """Timer start events fire here: each creates an instance and re-arms its cycle."""

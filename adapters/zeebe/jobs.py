@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.zeebe.bpmn.state import State
+from adapters.zeebe.bpmn.state import State, StateCache
 from gateway.errors import FailedPrecondition, InvalidArgument, LeaseLost, NotFound
 from gateway.model import Commit, Job, JobOutcome, JobStatus, NewEvent
 from gateway.ports import Scheduler
@@ -48,8 +49,15 @@ class ActivatedJobData:
 class JobService:
     """CompleteJob, FailJob, ThrowError, UpdateJobRetries/Timeout and activation."""
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(
+        self, scheduler: Scheduler, states: StateCache | None = None,
+        inline: Callable[[Job, dict[str, Any]], Awaitable[bool]] | None = None,
+    ) -> None:
         self.scheduler = scheduler
+        #: Parsed instance states shared with the engine (read-only here).
+        self.states = states or StateCache()
+        #: The engine's one-commit completion (`ZeebeEngine.complete_inline`), if any.
+        self.inline = inline
 
     async def _job(self, key: int, verb: str) -> Job:
         job = await self.scheduler.get_job(str(key))
@@ -63,6 +71,8 @@ class JobService:
             raise FailedPrecondition(
                 f"Expected to complete job with key '{key}', but it is in state 'FAILED'; resolve its incident first"
             )
+        if job.status is JobStatus.LEASED and self.inline is not None and await self.inline(job, variables):
+            return
         data = json.dumps(variables).encode()
         try:
             if job.status is JobStatus.LEASED:
@@ -148,7 +158,9 @@ class JobService:
         for job in jobs:
             if job.instance_id not in states:
                 inst = await self.scheduler.get_instance(job.instance_id)
-                states[job.instance_id] = State.load(inst.state) if inst is not None and inst.state else None
+                states[job.instance_id] = (
+                    self.states.peek(inst.id, inst.state) if inst is not None and inst.state else None
+                )
             state = states[job.instance_id]
             meta = json.loads(job.payload.data or b"{}")
             ei = str(meta.get("ei", ""))

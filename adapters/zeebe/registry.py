@@ -17,6 +17,8 @@ from adapters.zeebe.keys import REGISTRY_ID
 from gateway.model import DataObject, Payload
 
 DEF_PREFIX = "zeebe-def:"
+#: Status of a deleted definition's tombstone (it keeps the version number from being reused).
+DELETED = "DELETED"
 
 
 @dataclass(slots=True)
@@ -43,6 +45,10 @@ class Definition:
         payload = Payload(self.resource, "application/xml")
         return DataObject(f"{DEF_PREFIX}{self.key}", REGISTRY_ID, "DEPLOYED", payload, meta)
 
+    def tombstone(self) -> DataObject:
+        meta = {"pid": self.bpmn_process_id, "version": str(self.version)}
+        return DataObject(f"{DEF_PREFIX}{self.key}", REGISTRY_ID, DELETED, None, meta)
+
 
 @dataclass
 class Registry:
@@ -50,21 +56,46 @@ class Registry:
 
     by_key: dict[int, Definition] = field(default_factory=dict)
     by_id: dict[str, list[Definition]] = field(default_factory=dict)
+    #: Highest version ever deployed per process id: deleted versions are never reused.
+    top_version: dict[str, int] = field(default_factory=dict)
+    #: Keys of deleted definitions (their tombstones stay listed in the index).
+    deleted: set[int] = field(default_factory=set)
 
     def add(self, d: Definition) -> None:
         self.by_key[d.key] = d
         versions = self.by_id.setdefault(d.bpmn_process_id, [])
         versions.append(d)
         versions.sort(key=lambda x: x.version)
+        self.top_version[d.bpmn_process_id] = max(self.top_version.get(d.bpmn_process_id, 0), d.version)
+
+    def remove(self, d: Definition) -> None:
+        """Forget a deleted definition; an older version becomes the latest again."""
+        self.by_key.pop(d.key, None)
+        self.deleted.add(d.key)
+        versions = self.by_id.get(d.bpmn_process_id, [])
+        if d in versions:
+            versions.remove(d)
+        if not versions:
+            self.by_id.pop(d.bpmn_process_id, None)
+
+    def next_version(self, pid: str) -> int:
+        return self.top_version.get(pid, 0) + 1
 
     def load(self, objects: list[DataObject]) -> list[str]:
         """Rebuild from stored data objects; returns problems (a definition that no longer compiles)."""
         problems = []
         for obj in objects:
-            if not obj.id.startswith(DEF_PREFIX) or obj.payload is None:
+            if not obj.id.startswith(DEF_PREFIX):
                 continue
             key = int(obj.id[len(DEF_PREFIX):])
             pid = obj.meta.get("pid", "")
+            if obj.status == DELETED:
+                self.deleted.add(key)
+                version = int(obj.meta.get("version", "0"))
+                self.top_version[pid] = max(self.top_version.get(pid, 0), version)
+                continue
+            if obj.payload is None:
+                continue
             try:
                 procs = {p.id: p for p in parse_bpmn(obj.payload.data)}
             except BpmnError as exc:

@@ -17,6 +17,7 @@ import grpc
 
 from adapters.zeebe._pb import gateway_pb2 as pb
 from adapters.zeebe._pb import gateway_pb2_grpc as pb_grpc
+from adapters.zeebe.bpmn.modify import Activate
 from adapters.zeebe.broker import Broker, parse_variables
 from adapters.zeebe.jobs import TENANT, ActivatedJobData, JobService
 from adapters.zeebe.registry import Definition
@@ -145,14 +146,32 @@ class GatewayServicer(pb_grpc.GatewayServicer):
 
         return await self._call(context, "CREATE", work)
 
-    async def DeleteResource(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._unimplemented(context, "DeleteResource")
+    async def DeleteResource(
+        self, request: pb.DeleteResourceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteResourceResponse:
+        async def work() -> pb.DeleteResourceResponse:
+            await self.broker.delete_resource(request.resourceKey)
+            return pb.DeleteResourceResponse()
+
+        return await self._call(context, "DELETE", work)
 
     async def EvaluateDecision(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         return await self._unimplemented(context, "EvaluateDecision")
 
-    async def ModifyProcessInstance(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return await self._unimplemented(context, "ModifyProcessInstance")
+    async def ModifyProcessInstance(
+        self, request: pb.ModifyProcessInstanceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModifyProcessInstanceResponse:
+        async def work() -> pb.ModifyProcessInstanceResponse:
+            activates = [
+                Activate(a.elementId, a.ancestorElementInstanceKey,
+                         [(v.scopeId, parse_variables(v.variables)) for v in a.variableInstructions])
+                for a in request.activateInstructions
+            ]
+            terminates = [t.elementInstanceKey for t in request.terminateInstructions]
+            await self.broker.modify(request.processInstanceKey, activates, terminates)
+            return pb.ModifyProcessInstanceResponse()
+
+        return await self._call(context, "MODIFY", work)
 
     async def MigrateProcessInstance(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         return await self._unimplemented(context, "MigrateProcessInstance")

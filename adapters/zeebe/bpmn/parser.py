@@ -52,6 +52,7 @@ _IGNORED = frozenset(
     {
         "sequenceFlow",
         "extensionElements",
+        "multiInstanceLoopCharacteristics",  # a subprocess's own loop, read with the subprocess
         "documentation",
         "laneSet",
         "textAnnotation",

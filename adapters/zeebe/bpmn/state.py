@@ -119,3 +119,40 @@ def set_path(target: dict[str, Any], path: str, value: Any, base: dict[str, Any]
         node = nxt
     node[parts[-1]] = value
     return head
+
+
+class StateCache:
+    """Parsed states of recently stepped instances, keyed by instance id and checked against the
+    stored bytes, so a step or an activation does not re-parse the JSON document it just wrote.
+
+    `take` is for a step that mutates the state: the entry leaves the cache, and the step puts
+    the new (bytes, state) back only once it produced them. `peek` is read-only. A commit that
+    failed leaves newer bytes here than in storage: the bytes differ, so the next read re-parses.
+    """
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._entries: dict[str, tuple[bytes, State]] = {}
+
+    def take(self, instance_id: str, data: bytes) -> State:
+        entry = self._entries.pop(instance_id, None)
+        if entry is not None and entry[0] == data:
+            return entry[1]
+        return State.load(data)
+
+    def peek(self, instance_id: str, data: bytes) -> State:
+        entry = self._entries.get(instance_id)
+        if entry is not None and entry[0] == data:
+            return entry[1]
+        state = State.load(data)
+        self.put(instance_id, data, state)
+        return state
+
+    def put(self, instance_id: str, data: bytes, state: State) -> None:
+        self._entries.pop(instance_id, None)
+        self._entries[instance_id] = (data, state)
+        if len(self._entries) > self.size:
+            del self._entries[next(iter(self._entries))]
+
+    def drop(self, instance_id: str) -> None:
+        self._entries.pop(instance_id, None)

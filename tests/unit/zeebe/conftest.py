@@ -110,10 +110,12 @@ async def zb() -> AsyncIterator[Zeebe]:
     scheduler = CoreScheduler(storage, SystemClock(), LocalNotifier(), poll_interval=0.05)
     broker = Broker(scheduler)
     await broker.load()
-    scheduler.register_engine(ZeebeEngine(broker))
+    engine = ZeebeEngine(broker)
+    scheduler.register_engine(engine)
     await scheduler.start()
     try:
-        yield Zeebe(scheduler, broker, JobService(scheduler))
+        # The production path: completions take the engine's one-commit route when they can.
+        yield Zeebe(scheduler, broker, JobService(scheduler, broker.states, engine.complete_inline))
     finally:
         await scheduler.stop()
         await asyncio.sleep(0)
