@@ -109,9 +109,9 @@ def build_storage(settings: Settings, metrics: Metrics) -> tuple[Storage, Notifi
 
 
 def build_policy(name: str) -> Any:
-    from gateway.scheduler.policy import FairSharePolicy, FifoPolicy, PriorityPolicy
+    from gateway.scheduler.policy import POLICIES
 
-    return {"fifo": FifoPolicy, "priority": PriorityPolicy, "fair": FairSharePolicy}[name]()
+    return POLICIES[name]()
 
 
 class _ChainedPool:
