@@ -24,6 +24,7 @@ from ._pb import agent_service_pb2_grpc
 from .convert import ts
 from .errors import guard
 from .folders import write_file
+from .legacy import read_stream
 from .records import ResultStatus, Session
 from .store import Store, Tx
 from .tasks import new_tasks
@@ -113,11 +114,7 @@ class AgentServicer(agent_service_pb2_grpc.AgentServicer):
     @guard
     async def SubmitTasks(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         call = self.tokens.get(request.communication_token, request.session_id)
-        if not call.session.meta.worker_submission:
-            raise FailedPrecondition(f"session {call.session.meta.id}: worker submission closed")
-        # A read-only Tx: validation sees the committed session plus this token's buffered results.
-        view = Tx(self.store, call.session, self.store.scheduler.clock.now())
-        specs = new_tasks(view, request, call.buffer.result_ids())
+        specs = self._new_tasks(call, request, call.buffer.result_ids())
         call.buffer.tasks.extend(specs)
         info = pb.SubmitTasksResponse.TaskInfo
         return pb.SubmitTasksResponse(
@@ -125,6 +122,48 @@ class AgentServicer(agent_service_pb2_grpc.AgentServicer):
                              data_dependencies=s.data_dependencies, payload_id=s.payload_id) for s in specs],
             communication_token=request.communication_token,
         )
+
+    @guard
+    async def CreateTask(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
+        """The legacy streamed creation: each payload becomes a result, then SubmitTasks (see legacy.py)."""
+        req = await read_stream(request_iterator)
+        token = req.token
+        if not token:
+            return pb.CreateTaskReply(error="Missing communication token")
+        try:
+            call = self.tokens.get(token)
+        except InvalidArgument:
+            return pb.CreateTaskReply(error="Wrong communication token", communication_token=token)
+        except Unavailable:
+            return pb.CreateTaskReply(error="No task is accepting request", communication_token=token)
+        submit = pb.SubmitTasksRequest(session_id=call.session.meta.id, communication_token=token)
+        if req.task_options is not None:
+            submit.task_options.CopyFrom(req.task_options)
+        payloads = []
+        for t in req.tasks:
+            rid = graph.new_id()
+            payloads.append((rid, "", bytes(t.payload)))
+            submit.task_creations.add(expected_output_keys=t.expected_output_keys,
+                                      data_dependencies=t.data_dependencies, payload_id=rid)
+        # Validate against the buffer as it will be (payloads included) before buffering anything,
+        # so a refused stream leaves the token's buffer as it was.
+        specs = self._new_tasks(call, submit, call.buffer.result_ids() | {rid for rid, _, _ in payloads})
+        call.buffer.results.extend(payloads)
+        call.buffer.tasks.extend(specs)
+        info = pb.CreateTaskReply.TaskInfo
+        statuses = [pb.CreateTaskReply.CreationStatus(task_info=info(
+            task_id=s.id, expected_output_keys=s.expected_output_ids, data_dependencies=s.data_dependencies,
+            payload_id=s.payload_id)) for s in specs]
+        listed = pb.CreateTaskReply.CreationStatusList(creation_statuses=statuses)
+        return pb.CreateTaskReply(creation_status_list=listed, communication_token=token)
+
+    def _new_tasks(self, call: AgentCall, request: Any, buffered: set[str]) -> list[graph.NewTask]:
+        """Validate a worker's task creations (SubmitTasks or CreateTask) against its buffer."""
+        if not call.session.meta.worker_submission:
+            raise FailedPrecondition(f"session {call.session.meta.id}: worker submission closed")
+        # A read-only Tx: validation sees the committed session plus this token's buffered results.
+        view = Tx(self.store, call.session, self.store.scheduler.clock.now())
+        return new_tasks(view, request, buffered)
 
     @guard
     async def GetResourceData(self, request: Any, context: grpc.aio.ServicerContext) -> Any:

@@ -380,11 +380,62 @@ def s_worker_crash(c: Client) -> dict:
     return {"first": first.status.name, "value": value.decode()}
 
 
+def _created(c: Client, sid: str) -> list[dict]:
+    """The CreateTask replies the worker recorded for this session's tasks."""
+    tasks = {r["task"] for r in c.processes(sid)}
+    return [r for r in c.log(sid) if r["event"] == "create_task" and r["task"] in tasks]
+
+
+def s_legacy(c: Client) -> dict:
+    """The deprecated streamed Agent.CreateTask: three subtasks (square 2, square 3, their sum)."""
+    sid = c.session()
+    tid, out = c.run(sid, "lg", {"mode": "legacy", "variant": "ok"})
+    value = c.value(sid, out)
+    expect(value == b"13", f"value {value!r}")
+    [created] = _created(c, sid)
+    subs = created["tasks"]
+    expect(created["error"] == "" and len(subs) == 3, f"reply {created}")
+    expect(subs[2]["out"] == [out] and subs[2]["deps"] == [subs[0]["out"][0], subs[1]["out"][0]], f"subs {subs}")
+    expect(len({s["payload"] for s in subs}) == 3, f"payloads {subs}")
+    for s in subs:
+        task = c.tasks.get_task(s["id"])
+        expect(task.status == TaskStatus.COMPLETED and task.parent_task_ids[-1:] == [tid], f"sub {task}")
+        expect(c.results.get_result(s["payload"]).status.name == "COMPLETED", "payload not COMPLETED")
+    expect(c.results.get_result(out).owner_task_id == subs[2]["id"], "out not owned by the sum task")
+    expect(len(c.processes(sid)) == 4, f"{len(c.processes(sid))} Process calls")
+    return {"value": value.decode(), "subtasks": len(subs)}
+
+
+def s_legacy_error(c: Client) -> dict:
+    """CreateTask, then the worker answers an error: the streamed subtasks never exist."""
+    sid = c.session()
+    tid, out = c.run(sid, "lge", {"mode": "legacy", "variant": "error"})
+    msg = c.aborted(sid, out)
+    expect(msg == f"Result {out} has been aborted.", msg)
+    [created] = _created(c, sid)
+    missing = 0
+    for s in created["tasks"]:
+        try:
+            c.tasks.get_task(s["id"])
+        except grpc.RpcError as exc:
+            expect(exc.code() == grpc.StatusCode.NOT_FOUND, f"get_task {exc.code()}")
+            missing += 1
+    expect(c.tasks.get_task(tid).output.error == "legacy refused", "parent error")
+    return {"missing": missing, "processes": len(c.processes(sid))}
+
+
+def s_legacy_malformed(c: Client) -> dict:
+    sid = c.session()
+    _, out = c.run(sid, "lgm", {"mode": "legacy", "variant": "malformed"})
+    return {"value": c.value(sid, out).decode()}
+
+
 SCENARIOS = {
     "0": s0_smoke, "1": s1_square, "2": s2_delegate, "3": s3_fanout, "4": s4_late_payload, "5": s5_reverse,
     "6": s6_worker_error, "7": s7_retry, "8": s8_timeout, "9": s9_close, "10": s10_replay, "11": s11_resource,
     "12": s12_cascade, "13": s13_after_close, "14": s14_pause_resume, "token": s_token,
     "priority": s_priority, "parallel": s_parallel, "worker_crash": s_worker_crash,
+    "legacy": s_legacy, "legacy_error": s_legacy_error, "legacy_malformed": s_legacy_malformed,
 }
 
 

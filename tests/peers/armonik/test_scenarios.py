@@ -48,6 +48,9 @@ EXPECTED = {
     "priority": {"high_first": True},
     "parallel": {"workers": 3},
     "worker_crash": {"first": "RETRIED", "value": "36"},
+    "legacy": {"value": "13", "subtasks": 3},
+    "legacy_error": {"missing": 3, "processes": 1},
+    "legacy_malformed": {"value": "INVALID_ARGUMENT,Wrong communication token"},
 }
 
 

@@ -124,6 +124,8 @@ def processor(handler: TaskHandler) -> Output:
             other = exc.code().name
         record(event="token", task=handler.task_id, bad=verdict, other_session=other, token=handler.token)
         handler.send_results({out: f"{verdict},{other}".encode()})
+    elif mode == "legacy":
+        return legacy(handler, req, out)
     elif mode == "fan":
         # n subtasks square{i} and one `sum` depending on all their outputs (bench/armonik.py)
         n = req["n"]
@@ -141,6 +143,61 @@ def processor(handler: TaskHandler) -> Output:
         handler.send_results({out: b""})
     else:
         return Output(error=f"unknown mode {mode}")
+    return Output()
+
+
+def create_task_stream(token: str, tasks: list[tuple[list[str], list[str], bytes]]) -> list:
+    """The legacy CreateTask stream as a C# worker sends it: options, then per task a header and
+    payload chunks (two per task here) closed by data_complete, then last_task."""
+    from armonik.protogen.common.agent_common_pb2 import CreateTaskRequest
+    from armonik.protogen.common.objects_pb2 import DataChunk, InitTaskRequest, TaskRequestHeader
+
+    msgs = [CreateTaskRequest(init_request=CreateTaskRequest.InitRequest(), communication_token=token)]
+    for outs, deps, payload in tasks:
+        header = TaskRequestHeader(expected_output_keys=outs, data_dependencies=deps)
+        msgs.append(CreateTaskRequest(init_task=InitTaskRequest(header=header), communication_token=token))
+        half = len(payload) // 2
+        for chunk in (payload[:half], payload[half:]):
+            msgs.append(CreateTaskRequest(task_payload=DataChunk(data=chunk), communication_token=token))
+        msgs.append(CreateTaskRequest(task_payload=DataChunk(data_complete=True), communication_token=token))
+    msgs.append(CreateTaskRequest(init_task=InitTaskRequest(last_task=True), communication_token=token))
+    return msgs
+
+
+def legacy(handler: TaskHandler, req: dict, out: str) -> Output:
+    """Subtasks through the deprecated streamed Agent.CreateTask, with the SDK's own AgentStub."""
+    import grpc
+
+    stub = handler._client._stub  # type: ignore[attr-defined]
+    variant = req["variant"]
+    if variant == "malformed":
+        from armonik.protogen.common.agent_common_pb2 import CreateTaskRequest
+        from armonik.protogen.common.objects_pb2 import DataChunk
+
+        token = handler.token
+        bad = [CreateTaskRequest(init_request=CreateTaskRequest.InitRequest(), communication_token=token),
+               CreateTaskRequest(task_payload=DataChunk(data=b"x"), communication_token=token)]
+        try:
+            stub.CreateTask(iter(bad))
+            code = "accepted"
+        except grpc.RpcError as exc:
+            code = exc.code().name
+        reply = stub.CreateTask(iter(create_task_stream("not-a-token", [([], [], b"{}")])))
+        handler.send_results({out: f"{code},{reply.error}".encode()})
+        return Output()
+    mids = handler.create_results_metadata(["mid-a", "mid-b"])
+    a, b = mids["mid-a"].result_id, mids["mid-b"].result_id
+    reply = stub.CreateTask(iter(create_task_stream(handler.token, [
+        ([a], [], json.dumps({"mode": "square", "n": 2}).encode()),
+        ([b], [], json.dumps({"mode": "square", "n": 3}).encode()),
+        ([out], [a, b], json.dumps({"mode": "sum"}).encode()),
+    ])))
+    infos = [s.task_info for s in reply.creation_status_list.creation_statuses]
+    record(event="create_task", task=handler.task_id, error=reply.error,
+           tasks=[{"id": i.task_id, "out": list(i.expected_output_keys), "deps": list(i.data_dependencies),
+                   "payload": i.payload_id} for i in infos])
+    if variant == "error":
+        return Output(error="legacy refused")
     return Output()
 
 
