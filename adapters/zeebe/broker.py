@@ -10,6 +10,7 @@ import asyncio
 import copy
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from adapters.zeebe.bpmn import modify
@@ -20,8 +21,8 @@ from adapters.zeebe.bpmn.runtime import INCIDENT_PREFIX, Run
 from adapters.zeebe.bpmn.state import State, StateCache
 from adapters.zeebe.bpmn.triggers import SIGNAL_PREFIX
 from adapters.zeebe.keys import KEYS_OBJECT, REGISTRY_ID, KeyAllocator
-from adapters.zeebe.registry import Definition, Registry
-from gateway.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from adapters.zeebe.registry import DEF_PREFIX, Definition, Registry
+from gateway.errors import AlreadyExists, FailedPrecondition, InvalidArgument, LeaseLost, NotFound
 from gateway.model import (
     Commit,
     DataObject,
@@ -40,6 +41,8 @@ from gateway.ports import Scheduler
 log = logging.getLogger("adapters.zeebe")
 
 INDEX_OBJECT = "zeebe:defs"
+#: Guarded registry commits retried this often when other replicas keep winning the race.
+_CAS_ATTEMPTS = 50
 
 
 def parse_variables(text: str, what: str = "variables") -> dict[str, Any]:
@@ -57,13 +60,27 @@ def parse_variables(text: str, what: str = "variables") -> dict[str, Any]:
     return value
 
 
+def _keys(text: str) -> list[int]:
+    return [int(k) for k in text.split(",") if k]
+
+
 class Broker:
-    """State and operations shared by the servicers and the engine."""
+    """State and operations shared by the servicers and the engine.
+
+    Several gateway replicas may share one database: whatever this process keeps (the definitions
+    registry, key blocks) is a cache of storage, changed only by commits guarded by the registry
+    instance's revision, and re-read when that revision moved (`sync_registry`).
+    """
 
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self.registry = Registry()
         self.keys = KeyAllocator()
+        self.keys.want_block = self._want_block
+        self._reserving: asyncio.Task[None] | None = None
+        #: The registry instance's revision the local registry is known to be current with.
+        self._registry_seen = -1
+        self._registry_lock = asyncio.Lock()
         #: Parsed instance states, shared by the engine's steps and job activation.
         self.states = StateCache()
         self._deploy_lock = asyncio.Lock()
@@ -80,17 +97,82 @@ class Broker:
                 await self.scheduler.commit(Commit(create_instances=[NewInstance(registry)]))
             except AlreadyExists:
                 pass
-        mark = await self.scheduler.get_data(KEYS_OBJECT)
-        self.keys = KeyAllocator.from_mark(int(mark.meta["mark"]) if mark is not None else 0)
-        index = await self.scheduler.get_data(INDEX_OBJECT)
-        objects = []
-        for key in (index.meta.get("keys", "") if index is not None else "").split(","):
-            if key:
-                obj = await self.scheduler.get_data(f"zeebe-def:{key}")
-                if obj is not None:
-                    objects.append(obj)
-        for problem in self.registry.load(objects):
-            log.error("zeebe: %s", problem)
+        self.keys.add_block(*await self.reserve_keys())
+        await self.sync_registry()
+
+    # ------------------------------------------------------------------ shared state
+
+    async def _registry_revision(self) -> int:
+        inst = await self.scheduler.get_instance(REGISTRY_ID)
+        return inst.revision if inst is not None else 0
+
+    async def _guarded(self, build: Any) -> Any:
+        """Commit `build(revision)`'s commit guarded by the registry revision it was built at
+        (after catching up with storage); rebuild and retry while another replica wins."""
+        for _ in range(_CAS_ATTEMPTS):
+            rev = await self._registry_revision()
+            await self._reload_registry(rev)
+            commit, out = build()
+            if commit.empty():
+                return out  # nothing to write: current as of `rev` is all that was needed
+            commit.step = (REGISTRY_ID, rev)
+            try:
+                await self.scheduler.commit(commit)
+            except LeaseLost:
+                continue
+            return out
+        raise FailedPrecondition("Expected to update the deployment registry, but other gateways kept changing it")
+
+    async def reserve_keys(self) -> tuple[int, int]:
+        """Reserve the next key block [first, last] for this process (committed before use)."""
+        block = self.keys.block
+        for _ in range(_CAS_ATTEMPTS):
+            rev = await self._registry_revision()
+            mark_obj = await self.scheduler.get_data(KEYS_OBJECT)
+            mark = int(mark_obj.meta["mark"]) if mark_obj is not None else 0
+            new = DataObject(KEYS_OBJECT, REGISTRY_ID, status="MARK", meta={"mark": str(mark + block)})
+            try:
+                await self.scheduler.commit(Commit(step=(REGISTRY_ID, rev), data=[new]))
+            except LeaseLost:
+                continue
+            return mark + 1, mark + block
+        raise FailedPrecondition("Expected to reserve Zeebe keys, but other gateways kept changing the registry")
+
+    def _want_block(self) -> None:
+        if self._reserving is None or self._reserving.done():
+            self._reserving = asyncio.get_running_loop().create_task(self._reserve_spare())
+
+    async def _reserve_spare(self) -> None:
+        try:
+            self.keys.add_block(*await self.reserve_keys())
+        except Exception:
+            # Asked again with the next key taken while the spare is missing.
+            log.exception("zeebe: reserving a key block failed")
+
+    async def sync_registry(self) -> None:
+        """Catch up with deployments and deletions committed by other replicas (cheap when none)."""
+        await self._reload_registry(await self._registry_revision())
+
+    async def _reload_registry(self, revision: int) -> None:
+        async with self._registry_lock:
+            if revision == self._registry_seen:
+                return
+            index = await self.scheduler.get_data(INDEX_OBJECT)
+            meta = index.meta if index is not None else {}
+            reg = self.registry
+            objects = []
+            for key in _keys(meta.get("keys", "")):
+                if key not in reg.by_key and key not in reg.deleted:
+                    obj = await self.scheduler.get_data(f"{DEF_PREFIX}{key}")
+                    if obj is not None:
+                        objects.append(obj)
+            for problem in reg.load(objects):
+                log.error("zeebe: %s", problem)
+            for key in _keys(meta.get("deleted", "")):
+                d = reg.by_key.get(key)
+                if d is not None:
+                    reg.remove(d)
+            self._registry_seen = max(self._registry_seen, revision)
 
     # ------------------------------------------------------------------ Host
 
@@ -99,6 +181,14 @@ class Broker:
 
     def latest_definition(self, bpmn_process_id: str) -> Definition | None:
         return self.registry.latest(bpmn_process_id)
+
+    async def definition(self, key: int) -> Definition | None:
+        """A definition by key, re-reading the registry if another gateway deployed it."""
+        d = self.registry.by_key.get(key)
+        if d is None:
+            await self.sync_registry()
+            d = self.registry.by_key.get(key)
+        return d
 
     def new_instance(
         self, definition: Definition, key: int, variables: dict[str, Any], parent: tuple[str, str] | None,
@@ -118,9 +208,6 @@ class Broker:
         return NewInstance(inst, [NewEvent(inst.id, "zeebe.start", json.dumps(start).encode())])
 
     async def _commit(self, commit: Commit) -> None:
-        mark = self.keys.reservation()
-        if mark is not None:
-            commit.data.append(mark)
         await self.scheduler.commit(commit)
 
     # ------------------------------------------------------------------ deployment
@@ -137,40 +224,49 @@ class Broker:
                     f"Expected to deploy new resources, but encountered the following errors:\n{exc}"
                 ) from None
             deployment = self.next_key()
-            result: list[Definition] = []
-            fresh: list[Definition] = []
-            commit = Commit()
-            for name, data, proc, checksum in plan:
-                latest = self.registry.latest(proc.id)
-                if latest is not None and latest.checksum == checksum:
-                    result.append(latest)
-                    continue
-                d = Definition(self.next_key(), proc.id, self.registry.next_version(proc.id), name, checksum, data,
-                               proc, deployment)
-                fresh.append(d)
-                result.append(d)
-                commit.data.append(d.to_data())
-                if latest is not None:
-                    # The new version's start events replace the old ones.
-                    commit.cancel_timers.extend(
-                        (REGISTRY_ID, f"start:{latest.key}:{s}") for s in latest.process.timer_starts
-                    )
-                commit.timers.extend(self._start_timers(d))
-            if fresh:
-                commit.data.append(self._index([d.key for d in fresh]))
-            await self._commit(commit)
+
+            def build() -> tuple[Commit, tuple[list[Definition], list[Definition]]]:
+                # Versions are numbered against the registry as of the guarding revision.
+                result: list[Definition] = []
+                fresh: list[Definition] = []
+                commit = Commit()
+                for name, data, proc, checksum in plan:
+                    latest = self.registry.latest(proc.id)
+                    if latest is not None and latest.checksum == checksum:
+                        result.append(latest)
+                        continue
+                    d = Definition(self.next_key(), proc.id, self.registry.next_version(proc.id), name, checksum,
+                                   data, proc, deployment)
+                    fresh.append(d)
+                    result.append(d)
+                    commit.data.append(d.to_data())
+                    if latest is not None:
+                        # The new version's start events replace the old ones.
+                        commit.cancel_timers.extend(
+                            (REGISTRY_ID, f"start:{latest.key}:{s}") for s in latest.process.timer_starts
+                        )
+                    commit.timers.extend(self._start_timers(d))
+                if fresh:
+                    commit.data.append(self._index(add=[d.key for d in fresh]))
+                return commit, (result, fresh)
+
+            result, fresh = await self._guarded(build)
             for d in fresh:
                 self.registry.add(d)
             return deployment, result
 
-    def _index(self, extra: list[int]) -> DataObject:
-        keys = [str(k) for k in [*self.registry.by_key, *self.registry.deleted, *extra]]
-        return DataObject(INDEX_OBJECT, REGISTRY_ID, "INDEX", meta={"keys": ",".join(keys)})
+    def _index(self, add: Sequence[int] = (), delete: int | None = None) -> DataObject:
+        """The index of every definition key ever deployed, and which of them are deleted."""
+        deleted = [*self.registry.deleted, *([delete] if delete is not None else [])]
+        keys = [*self.registry.by_key, *self.registry.deleted, *add]
+        meta = {"keys": ",".join(map(str, keys)), "deleted": ",".join(map(str, deleted))}
+        return DataObject(INDEX_OBJECT, REGISTRY_ID, "INDEX", meta=meta)
 
     async def delete_resource(self, key: int) -> None:
         """DeleteResource of a process definition (Zeebe 8.6): refused while instances of it run;
         deleting the latest version makes the previous one the latest again (with its start events)."""
         async with self._deploy_lock:
+            await self.sync_registry()
             d = self.registry.by_key.get(key)
             if d is None:
                 raise NotFound(f"Expected to delete resource but no resource found with key `{key}`")
@@ -187,21 +283,22 @@ class Broker:
                 if page.next_after is None:
                     break
                 after = page.next_after
-            latest = self.registry.latest(d.bpmn_process_id)
-            commit = Commit(data=[d.tombstone()])
-            self.registry.remove(d)
-            try:
-                commit.data.append(self._index([]))
-                if latest is d:
-                    commit.cancel_timers.extend((REGISTRY_ID, f"start:{d.key}:{s}") for s in d.process.timer_starts)
-                    previous = self.registry.latest(d.bpmn_process_id)
-                    if previous is not None:
-                        commit.timers.extend(self._start_timers(previous))
-                await self._commit(commit)
-            except BaseException:
-                self.registry.deleted.discard(d.key)
-                self.registry.add(d)
-                raise
+
+            def build() -> tuple[Commit, Definition]:
+                current = self.registry.by_key.get(key)
+                if current is None:  # deleted meanwhile through another gateway
+                    raise NotFound(f"Expected to delete resource but no resource found with key `{key}`")
+                versions = self.registry.by_id.get(current.bpmn_process_id, [])
+                commit = Commit(data=[current.tombstone(), self._index(delete=key)])
+                if versions and versions[-1] is current:
+                    commit.cancel_timers.extend(
+                        (REGISTRY_ID, f"start:{key}:{s}") for s in current.process.timer_starts
+                    )
+                    if len(versions) > 1:  # the previous version becomes the latest, with its start events
+                        commit.timers.extend(self._start_timers(versions[-2]))
+                return commit, current
+
+            self.registry.remove(await self._guarded(build))
 
     def _start_timers(self, d: Definition) -> list[Timer]:
         now = self.scheduler.clock.now()
@@ -247,6 +344,7 @@ class Broker:
     async def create_instance(
         self, def_key: int, pid: str, version: int, variables: dict[str, Any], start_at: list[str] | None = None
     ) -> tuple[Definition, int]:
+        await self.sync_registry()
         d = self.resolve_definition(def_key, pid, version)
         start = ""
         if start_at:
@@ -313,7 +411,7 @@ class Broker:
         if inst is None or inst.engine != "zeebe" or inst.id == REGISTRY_ID or inst.status.terminal:
             raise NotFound(f"Expected to modify process instance but no process instance found with key '{key}'")
         state = State.load(inst.state)
-        d = self.registry.by_key.get(state.def_key)
+        d = await self.definition(state.def_key)
         if d is None:
             raise NotFound(f"Expected to modify process instance but no process instance found with key '{key}'")
         try:
@@ -378,14 +476,12 @@ class Broker:
             str(key), name, correlation_key, Payload(json.dumps(variables).encode()), message_id,
             expires_at=now + max(0, ttl_ms) / 1000.0, correlated_groups=frozenset(started),
         )
-        mark = self.keys.reservation()
-        if mark is not None:
-            await self.scheduler.commit(Commit(data=[mark]))
         await self.scheduler.publish(msg)
         return key
 
     async def _start_by_message(self, name: str, correlation_key: str, variables: dict[str, Any]) -> list[str]:
         """Message start events of the latest versions: one new instance per process."""
+        await self.sync_registry()
         commit = Commit()
         started = []
         for versions in self.registry.by_id.values():
@@ -412,6 +508,7 @@ class Broker:
         return started
 
     async def broadcast_signal(self, name: str, variables: dict[str, Any]) -> int:
+        await self.sync_registry()
         key = self.next_key()
         commit = Commit()
         for versions in self.registry.by_id.values():

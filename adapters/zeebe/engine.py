@@ -51,12 +51,12 @@ class ZeebeEngine:
         inst = claim.instance
         last = claim.inbox[-1].seq if claim.inbox else None
         if inst.id == REGISTRY_ID:
-            commit = self._registry_step(claim, now)
+            commit = await self._registry_step(claim, now)
         elif inst.status.terminal:
             commit = Commit(updates=[InstanceUpdate(inst.id, drop_upto=last)])
         else:
             state = self.broker.states.take(inst.id, inst.state)
-            definition = self.broker.registry.by_key.get(state.def_key)
+            definition = await self.broker.definition(state.def_key)
             if definition is None:
                 log.error("instance %s: definition %s is not deployed; events dropped", inst.id, state.def_key)
                 return Commit(updates=[InstanceUpdate(inst.id, drop_upto=last)])
@@ -71,9 +71,6 @@ class ZeebeEngine:
             self._remember(inst.id, data, run.state, fx)
             for name, variables in fx.signals:
                 await self.broker.broadcast_signal(name, variables)
-        mark = self.broker.keys.reservation()
-        if mark is not None:
-            commit.data.append(mark)
         return commit
 
     def _remember(self, iid: str, data: bytes, state: State, fx: Effects) -> None:
@@ -103,14 +100,9 @@ class ZeebeEngine:
         commit = fx.commit(inst.id, data, None)
         commit.step = (inst.id, inst.revision)
         commit.jobs.append(JobOutcome(job.ref, "complete", post_event=False))
-        mark = self.broker.keys.reservation()
-        if mark is not None:
-            commit.data.append(mark)
         try:
             await self.broker.scheduler.commit(commit)
         except LeaseLost:
-            if mark is not None:  # the key mark must still become durable
-                await self.broker.scheduler.commit(Commit(data=[mark]))
             return False
         self._remember(inst.id, data, run.state, fx)
         for name, signal_vars in fx.signals:
@@ -171,8 +163,9 @@ class ZeebeEngine:
                 del getattr(fx, name)[n:]
             fx.status, fx.output = status, output
 
-    def _registry_step(self, claim: StepClaim, now: float) -> Commit:
+    async def _registry_step(self, claim: StepClaim, now: float) -> Commit:
         """Timer start events fire here: each creates an instance and re-arms its cycle."""
+        await self.broker.sync_registry()
         commit = Commit(updates=[InstanceUpdate(REGISTRY_ID, drop_upto=claim.inbox[-1].seq if claim.inbox else None)])
         for ev in claim.inbox:
             if ev.kind != "timer.fired" or not ev.ref.startswith("start:"):

@@ -1,9 +1,11 @@
 """Deployed process definitions, kept durably as data objects of the registry instance.
 
 Each definition is one `DataObject` (`zeebe-def:<key>`, owner `zeebe:registry`) holding the BPMN
-XML and its metadata; a restart reloads and recompiles them. Versions follow Zeebe: a process id
-gets a new version only when its resource's checksum changed, so an identical redeploy returns the
-existing key and version.
+XML and its metadata; an index object lists every key and which are deleted. A restart, or a
+replica that sees the registry instance's revision move, reloads and recompiles what it lacks
+(`Broker.sync_registry`); deploys commit guarded by that revision, so versions stay unique.
+Versions follow Zeebe: a process id gets a new version only when its resource's checksum changed,
+so an identical redeploy returns the existing key and version.
 """
 
 from __future__ import annotations
@@ -62,8 +64,12 @@ class Registry:
     deleted: set[int] = field(default_factory=set)
 
     def add(self, d: Definition) -> None:
+        """Add a definition; adding a key again (a reload racing a deploy) replaces it."""
+        old = self.by_key.get(d.key)
         self.by_key[d.key] = d
         versions = self.by_id.setdefault(d.bpmn_process_id, [])
+        if old is not None and old in versions:
+            versions.remove(old)
         versions.append(d)
         versions.sort(key=lambda x: x.version)
         self.top_version[d.bpmn_process_id] = max(self.top_version.get(d.bpmn_process_id, 0), d.version)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from adapters.zeebe.keys import KEY_BASE, KeyAllocator
+from adapters.zeebe.broker import Broker
+from adapters.zeebe.keys import KEY_BASE, KEYS_OBJECT
 from adapters.zeebe.status import BadRequest, Unimplemented, to_status
+from gateway.clock import SystemClock
 from gateway.errors import (
     AlreadyExists,
     DeadlineExceeded,
@@ -16,6 +18,9 @@ from gateway.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from gateway.notifier import LocalNotifier
+from gateway.scheduler.core import CoreScheduler
+from gateway.storage.memory import MemoryStorage
 
 
 @pytest.mark.parametrize(
@@ -44,12 +49,15 @@ def test_to_status(exc: BaseException, code: grpc.StatusCode, text: str | None) 
         assert got_text == text
 
 
-def test_keys_resume_above_the_committed_mark() -> None:
-    alloc = KeyAllocator.from_mark(0, block=10)
-    first = alloc.next_key()
-    assert first == KEY_BASE + 1 == 2251799813685249
-    mark = alloc.reservation()
-    assert mark is not None and int(mark.meta["mark"]) == 11
-    assert alloc.reservation() is None  # covered until the block is used up
-    resumed = KeyAllocator.from_mark(int(mark.meta["mark"]), block=10)
-    assert resumed.next_key() > first + 10 - 1
+async def test_keys_resume_above_the_committed_mark() -> None:
+    storage = MemoryStorage()
+    await storage.open()
+    first = Broker(CoreScheduler(storage, SystemClock(), LocalNotifier()))
+    first.keys.block = 10
+    await first.load()
+    assert first.next_key() == KEY_BASE + 1 == 2251799813685249
+    mark = await storage.get_data(KEYS_OBJECT)
+    assert mark is not None and int(mark.meta["mark"]) == 10  # reserved before any key was used
+    resumed = Broker(CoreScheduler(storage, SystemClock(), LocalNotifier()))
+    await resumed.load()  # a restart (or another replica): a fresh block above the mark
+    assert resumed.next_key() == KEY_BASE + 11
