@@ -46,6 +46,13 @@ class ZeebeEngine:
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self._has_calls: dict[int, bool] = {}
+
+    def _calls(self, key: int, process: Any) -> bool:
+        has = self._has_calls.get(key)
+        if has is None:
+            has = self._has_calls[key] = any(el.kind == "callActivity" for el in process.elements.values())
+        return has
 
     async def decide(self, claim: StepClaim, now: float) -> Commit:
         inst = claim.instance
@@ -57,6 +64,10 @@ class ZeebeEngine:
         else:
             state = self.broker.states.take(inst.id, inst.state)
             definition = await self.broker.definition(state.def_key)
+            if definition is not None and self._calls(definition.key, definition.process):
+                # A call activity starts the latest version of another process: let it be the
+                # latest any replica deployed.
+                await self.broker.sync_registry()
             if definition is None:
                 log.error("instance %s: definition %s is not deployed; events dropped", inst.id, state.def_key)
                 return Commit(updates=[InstanceUpdate(inst.id, drop_upto=last)])
