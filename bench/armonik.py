@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -169,6 +170,8 @@ def main() -> int:
                     help="adapters.armonik.health_check_interval (default: the adapter's; 0: a HealthCheck "
                          "before every task, as Core)")
     ap.add_argument("--shared", default="", help="where the data folders go (default: the temp dir; e.g. /dev/shm)")
+    ap.add_argument("--profile", default="", help="py-spy raw stacks of the gateway during the client phase")
+    ap.add_argument("--py-spy", default=shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy")
     ap.add_argument("--target", default="")
     ap.add_argument("--run-dir", default="")
     ap.add_argument("--mode", default="noop")
@@ -231,8 +234,15 @@ def one_run(ns: argparse.Namespace, env: Any) -> dict | None:
         try:
             gw.start()
             time.sleep(1.0)  # let the workers come up
+            spy = None
+            if ns.profile:
+                spy = subprocess.Popen([ns.py_spy, "record", "-p", str(gw.pid), "-f", "raw", "-o", ns.profile,
+                                        "-r", "200"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             proc = subprocess.run([*run, "--role", "client", "--target", gw.grpc_target],
                                   capture_output=True, text=True)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             if proc.returncode != 0:
                 print(proc.stdout, proc.stderr[-4000:], gw.log_tail(40), sep="\n", file=sys.stderr)
                 return None
