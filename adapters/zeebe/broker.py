@@ -29,6 +29,7 @@ from gateway.model import (
     Instance,
     InstanceQuery,
     InstanceStatus,
+    InstanceUpdate,
     JobStatus,
     Message,
     NewEvent,
@@ -41,6 +42,10 @@ from gateway.ports import Scheduler
 log = logging.getLogger("adapters.zeebe")
 
 INDEX_OBJECT = "zeebe:defs"
+#: Marker instances for "one active instance per correlation key" of message start events; their
+#: own engine name keeps them out of every Zeebe instance query.
+MSGSTART_PREFIX = "zeebe:msgstart:"
+MSGSTART_ENGINE = "zeebe.msgstart"
 #: Guarded registry commits retried this often when other replicas keep winning the race.
 _CAS_ATTEMPTS = 50
 
@@ -84,8 +89,6 @@ class Broker:
         #: Parsed instance states, shared by the engine's steps and job activation.
         self.states = StateCache()
         self._deploy_lock = asyncio.Lock()
-        #: (process id, correlation key) -> instance id started by a message start event.
-        self._message_started: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ start-up
 
@@ -482,30 +485,53 @@ class Broker:
     async def _start_by_message(self, name: str, correlation_key: str, variables: dict[str, Any]) -> list[str]:
         """Message start events of the latest versions: one new instance per process."""
         await self.sync_registry()
-        commit = Commit()
         started = []
-        for versions in self.registry.by_id.values():
+        for versions in list(self.registry.by_id.values()):
             d = versions[-1]
             for sid in d.process.message_starts:
                 ev = d.process.elements[sid].event
                 if ev.message_name is None or not ev.message_name.static or ev.message_name.text != name:
                     continue
-                running = self._message_started.get((d.bpmn_process_id, correlation_key)) if correlation_key else None
-                if running is not None:
-                    inst = await self.scheduler.get_instance(running)
-                    if inst is not None and not inst.status.terminal:
-                        break
-                key = self.next_key()
-                commit.create_instances.append(
-                    self.new_instance(d, key, {}, None, start_element=sid, trigger=variables)
-                )
-                if correlation_key:
-                    self._message_started[(d.bpmn_process_id, correlation_key)] = str(key)
-                started.append(d.bpmn_process_id)
+                if await self._start_one_by_message(d, sid, correlation_key, variables):
+                    started.append(d.bpmn_process_id)
                 break
-        if commit.create_instances:
-            await self._commit(commit)
         return started
+
+    async def _start_one_by_message(
+        self, d: Definition, start_element: str, correlation_key: str, variables: dict[str, Any]
+    ) -> bool:
+        """Start `d` at its message start event, unless (with a correlation key) an instance it
+        started for that key is still active. The key's last instance is kept in a small marker
+        instance in storage, changed only by revision-guarded commits, so the rule holds across
+        restarts and replicas. False: not started."""
+        new = self.new_instance(d, self.next_key(), {}, None, start_element=start_element, trigger=variables)
+        if not correlation_key:
+            await self._commit(Commit(create_instances=[new]))
+            return True
+        marker_id = f"{MSGSTART_PREFIX}{d.bpmn_process_id}:{correlation_key}"
+        started_id = new.instance.id.encode()
+        for _ in range(_CAS_ATTEMPTS):
+            marker = await self.scheduler.get_instance(marker_id)
+            if marker is None:
+                commit = Commit(create_instances=[NewInstance(Instance(
+                    marker_id, engine=MSGSTART_ENGINE, definition=d.bpmn_process_id,
+                    status=InstanceStatus.RUNNING, state=started_id,
+                )), new])
+            else:
+                last = await self.scheduler.get_instance((marker.state or b"").decode())
+                if last is not None and not last.status.terminal:
+                    return False
+                commit = Commit(step=(marker_id, marker.revision), create_instances=[new],
+                                updates=[InstanceUpdate(marker_id, state=started_id)])
+            try:
+                await self._commit(commit)
+            except (AlreadyExists, LeaseLost):
+                continue  # another gateway started one for this key meanwhile: look again
+            return True
+        raise FailedPrecondition(
+            f"Expected to start process '{d.bpmn_process_id}' by message, but other gateways kept racing for "
+            f"correlation key '{correlation_key}'"
+        )
 
     async def broadcast_signal(self, name: str, variables: dict[str, Any]) -> int:
         await self.sync_registry()

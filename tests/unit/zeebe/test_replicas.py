@@ -15,6 +15,7 @@ from adapters.zeebe.engine import ZeebeEngine
 from adapters.zeebe.keys import KEY_BASE, KeyAllocator
 from gateway.clock import SystemClock
 from gateway.errors import NotFound, Unavailable
+from gateway.model import Instance, InstanceQuery
 from gateway.notifier import LocalNotifier
 from gateway.scheduler.core import CoreScheduler
 from gateway.storage.memory import MemoryStorage
@@ -149,3 +150,38 @@ async def test_delete_propagates(replicas: Callable[..., Any]) -> None:
         await a.delete_resource(d1.key)
     _, [d3] = await a.deploy([("one.bpmn", variant(3))])
     assert d3.version == 3  # a deleted version number is never reused
+
+
+MSG_START = bpmn('<bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="m" /></bpmn:startEvent>'
+                 + task("t", "started") + '<bpmn:endEvent id="e"/>'
+                 '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+                 '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>',
+                 pid="by-msg", extra='<bpmn:message id="m" name="start-me" />')
+
+
+async def _started(br: Broker) -> list[Instance]:
+    page = await br.scheduler.query_instances(InstanceQuery(engine="zeebe", definition="by-msg"))
+    return list(page.items)
+
+
+async def test_one_active_instance_per_correlation_key(replicas: Callable[..., Any]) -> None:
+    a, b = await replicas(2)
+    await a.deploy([("msg.bpmn", MSG_START)])
+    # The same key published through both replicas at once: exactly one instance.
+    await asyncio.gather(a.publish("start-me", "k1", 0, "", {"n": 1}), b.publish("start-me", "k1", 0, "", {"n": 2}))
+    assert len(await _started(a)) == 1
+    await b.publish("start-me", "k2", 0, "", {})
+    assert len(await _started(a)) == 2
+    # A fresh broker on the same storage (a restart) still knows k1's instance is active.
+    [restarted] = await replicas(1)
+    await restarted.publish("start-me", "k1", 0, "", {})
+    assert len(await _started(a)) == 2
+    # Once k1's instance ended, the key starts a new one.
+    marker = await a.scheduler.get_instance("zeebe:msgstart:by-msg:k1")
+    assert marker is not None and marker.state is not None
+    k1_instance = marker.state.decode()
+    assert k1_instance in {i.id for i in await _started(a)}
+    await a.cancel(int(k1_instance))
+    await a.scheduler.wait_instance(k1_instance, lambda i: i is not None and i.status.terminal, 5.0)
+    await restarted.publish("start-me", "k1", 0, "", {})
+    assert len(await _started(a)) == 3
