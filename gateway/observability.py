@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -52,6 +53,8 @@ class GatewayMetrics:
         self._known_active: set[str] = set()
         #: Lease start per (job id, attempt) leased here: the Job itself only carries the expiry.
         self._lease_started: dict[tuple[str, int], float] = {}
+        #: Label children already resolved (their label values are bounded, see queue_label).
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
 
         info = Gauge("gateway_build_info", "Gateway build information.", ["version"], registry=r)
@@ -116,6 +119,15 @@ class GatewayMetrics:
         )
         self.grpc = GrpcServerMetrics(r, handling_histogram=grpc_handling_histogram)
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, resolved once: prometheus_client's lookup validates and locks on
+        every call, and these run several times per job."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     # --- label bounding ------------------------------------------------------------------------
 
     def queue_label(self, queue: str) -> str:
@@ -138,43 +150,43 @@ class GatewayMetrics:
 
     def on_commit(self, result: CommitResult, now: float) -> None:
         for job in result.created_jobs:
-            self.jobs_created.labels(self._protocol(job), self.queue_label(job.queue)).inc()
+            self._child(self.jobs_created, self._protocol(job), self.queue_label(job.queue)).inc()
         for job, outcome in result.finished_jobs:
             protocol = self._protocol(job)
-            self.jobs_finished.labels(protocol, self.queue_label(job.queue), outcome).inc()
+            self._child(self.jobs_finished, protocol, self.queue_label(job.queue), outcome).inc()
             started = self._lease_started.pop((job.id, job.attempt), None)
             if started is None and job.lease_expires > 0:
                 # Leased by another replica (or before a restart): the job carries its lease expiry,
                 # not its start, so estimate start = expiry - timeout.
                 started = job.lease_expires - job.timeout
             if started is not None:
-                self.execution.labels(protocol, outcome).observe(max(0.0, now - started))
+                self._child(self.execution, protocol, outcome).observe(max(0.0, now - started))
 
     def on_leased(self, jobs: Sequence[Job], now: float) -> None:
         for job in jobs:
             protocol = self._protocol(job)
-            self.jobs_leased.labels(protocol, self.queue_label(job.queue)).inc()
+            self._child(self.jobs_leased, protocol, self.queue_label(job.queue)).inc()
             if len(self._lease_started) >= _LEASE_MEMORY:
                 # Bounded: drop the oldest (a job whose outcome never reaches this replica).
                 del self._lease_started[next(iter(self._lease_started))]
             self._lease_started[(job.id, job.attempt)] = now
             ready_at = max(job.created_at, job.not_before)
             if ready_at > 0:
-                self.queue_wait.labels(protocol).observe(max(0.0, now - ready_at))
+                self._child(self.queue_wait, protocol).observe(max(0.0, now - ready_at))
 
     def on_tick(self, result: TickResult) -> None:
         if result.fired_timers:
             self.timers_fired.inc(result.fired_timers)
         for job in result.expired_jobs:
-            self.lease_expired.labels(self._protocol(job)).inc()
+            self._child(self.lease_expired, self._protocol(job)).inc()
             self._lease_started.pop((job.id, job.attempt), None)
 
     def observe_step(self, engine: str, seconds: float) -> None:
-        self.step_seconds.labels(engine or OTHER).observe(seconds)
+        self._child(self.step_seconds, engine or OTHER).observe(seconds)
 
     def observe_storage_commit(self, backend: str, batch_size: int, seconds: float) -> None:
-        self.commit_batch.labels(backend).observe(batch_size)
-        self.commit_seconds.labels(backend).observe(seconds)
+        self._child(self.commit_batch, backend).observe(batch_size)
+        self._child(self.commit_seconds, backend).observe(seconds)
 
     def set_gauges(self, queue_depths: dict[str, int], instances: dict[tuple[str, InstanceStatus], int]) -> None:
         depth: dict[str, int] = dict.fromkeys(self._known_depth_labels, 0)

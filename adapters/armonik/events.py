@@ -18,7 +18,7 @@ import grpc
 from ._pb import events_common_pb2 as ev_pb
 from ._pb import events_service_pb2_grpc
 from .errors import guard_stream
-from .filters import Predicate, compile_filters, equal_values
+from .filters import Predicate, compile_filters, equal_values, only_equal_values
 from .records import ResultRec, Session, TaskRec
 from .resources import result_field, task_field
 from .store import Ev, Store
@@ -46,14 +46,18 @@ class Subscriber:
         self.result_pred: Predicate = compile_filters(
             request.results_filters if request.HasField("results_filters") else None, result_field
         )
-        # The SDK's wait filters by result ids only: check membership before the general predicate.
-        self.result_ids = equal_values(
-            request.results_filters if request.HasField("results_filters") else None, _is_result_id
-        )
+        # The SDK's wait filters by result ids only: check membership before the general predicate,
+        # and skip the predicate when the membership is all it says.
+        rf = request.results_filters if request.HasField("results_filters") else None
+        self.result_ids = equal_values(rf, _is_result_id)
+        self._ids_only = only_equal_values(rf, _is_result_id)
         self.queue: asyncio.Queue[Resp | None] = asyncio.Queue()
 
     def wants_result(self, r: ResultRec) -> bool:
-        return (self.result_ids is None or r.id in self.result_ids) and self.result_pred(r)
+        ids = self.result_ids
+        if ids is None:
+            return self.result_pred(r)
+        return r.id in ids and (self._ids_only or self.result_pred(r))
 
     def wants_task(self, t: TaskRec) -> bool:
         return self.task_pred(t)

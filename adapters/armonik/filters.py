@@ -91,6 +91,14 @@ def equal_values(filters: Any, is_field: Callable[[Any], bool]) -> set[str] | No
     return out
 
 
+def only_equal_values(filters: Any, is_field: Callable[[Any], bool]) -> bool:
+    """Whether every `or` clause is exactly one `field == value` condition: then membership in
+    `equal_values` is the whole predicate."""
+    return filters is not None and all(
+        len(getattr(conj, "and")) == 1 for conj in getattr(filters, "or")
+    ) and equal_values(filters, is_field) is not None
+
+
 def page(records: Iterable[Any], pred: Predicate, sort_key: Getter | None, descending: bool,
          page_no: int, page_size: int) -> tuple[list[Any], int]:
     """Filter, sort (None first ascending) and cut one page; returns (items, total)."""
