@@ -21,7 +21,7 @@ from adapters.zeebe.bpmn.runtime import INCIDENT_PREFIX, Run
 from adapters.zeebe.bpmn.state import State, StateCache
 from adapters.zeebe.bpmn.triggers import SIGNAL_PREFIX
 from adapters.zeebe.keys import KEYS_OBJECT, REGISTRY_ID, KeyAllocator
-from adapters.zeebe.registry import DEF_PREFIX, Definition, Registry
+from adapters.zeebe.registry import DEF_PREFIX, Definition, Registry, parse_definition
 from gateway.errors import AlreadyExists, FailedPrecondition, InvalidArgument, LeaseLost, NotFound
 from gateway.model import (
     Commit,
@@ -86,6 +86,8 @@ class Broker:
         #: The registry instance's revision the local registry is known to be current with.
         self._registry_seen = -1
         self._registry_lock = asyncio.Lock()
+        #: Deleted definitions that instances created in a race with the deletion still run on.
+        self._retired: dict[int, Definition] = {}
         #: Parsed instance states, shared by the engine's steps and job activation.
         self.states = StateCache()
         self._deploy_lock = asyncio.Lock()
@@ -186,11 +188,20 @@ class Broker:
         return self.registry.latest(bpmn_process_id)
 
     async def definition(self, key: int) -> Definition | None:
-        """A definition by key, re-reading the registry if another gateway deployed it."""
+        """The definition of a running instance, re-reading the registry if another gateway
+        deployed it. A deleted one still serves its instances: DeleteResource refuses while
+        instances run, but another gateway may have created one while the deletion committed."""
         d = self.registry.by_key.get(key)
         if d is None:
             await self.sync_registry()
-            d = self.registry.by_key.get(key)
+            d = self.registry.by_key.get(key) or self._retired.get(key)
+        if d is None and key in self.registry.deleted:
+            obj = await self.scheduler.get_data(f"{DEF_PREFIX}{key}")
+            if obj is not None:
+                try:
+                    d = self._retired[key] = parse_definition(obj)
+                except BpmnError as exc:
+                    log.error("zeebe: deleted %s", exc)
         return d
 
     def new_instance(

@@ -4,6 +4,8 @@ Each definition is one `DataObject` (`zeebe-def:<key>`, owner `zeebe:registry`) 
 XML and its metadata; an index object lists every key and which are deleted. A restart, or a
 replica that sees the registry instance's revision move, reloads and recompiles what it lacks
 (`Broker.sync_registry`); deploys commit guarded by that revision, so versions stay unique.
+A deleted definition leaves a tombstone that keeps its version number from being reused and its
+resource, for an instance another replica created while the deletion committed (it runs on).
 Versions follow Zeebe: a process id gets a new version only when its resource's checksum changed,
 so an identical redeploy returns the existing key and version.
 """
@@ -19,7 +21,7 @@ from adapters.zeebe.keys import REGISTRY_ID
 from gateway.model import DataObject, Payload
 
 DEF_PREFIX = "zeebe-def:"
-#: Status of a deleted definition's tombstone (it keeps the version number from being reused).
+#: Status of a deleted definition's tombstone.
 DELETED = "DELETED"
 
 
@@ -36,7 +38,7 @@ class Definition:
     process: ProcessDef
     deployment_key: int = 0
 
-    def to_data(self) -> DataObject:
+    def to_data(self, status: str = "DEPLOYED") -> DataObject:
         meta = {
             "pid": self.bpmn_process_id,
             "version": str(self.version),
@@ -45,11 +47,30 @@ class Definition:
             "deployment": str(self.deployment_key),
         }
         payload = Payload(self.resource, "application/xml")
-        return DataObject(f"{DEF_PREFIX}{self.key}", REGISTRY_ID, "DEPLOYED", payload, meta)
+        return DataObject(f"{DEF_PREFIX}{self.key}", REGISTRY_ID, status, payload, meta)
 
     def tombstone(self) -> DataObject:
-        meta = {"pid": self.bpmn_process_id, "version": str(self.version)}
-        return DataObject(f"{DEF_PREFIX}{self.key}", REGISTRY_ID, DELETED, None, meta)
+        return self.to_data(DELETED)
+
+
+def parse_definition(obj: DataObject) -> Definition:
+    """The definition a stored object holds (deployed, or a tombstone with its resource).
+    Raises BpmnError if it no longer compiles or has no resource."""
+    key = int(obj.id[len(DEF_PREFIX):])
+    pid = obj.meta.get("pid", "")
+    if obj.payload is None:
+        raise BpmnError(f"definition {key} ({pid}): no resource stored")
+    try:
+        procs = {p.id: p for p in parse_bpmn(obj.payload.data)}
+    except BpmnError as exc:
+        raise BpmnError(f"definition {key} ({pid}): {exc}") from None
+    if pid not in procs:
+        raise BpmnError(f"definition {key}: process {pid!r} missing from its resource")
+    meta = obj.meta
+    return Definition(
+        key, pid, int(meta.get("version", "1")), meta.get("resource", ""), meta.get("checksum", ""),
+        obj.payload.data, procs[pid], int(meta.get("deployment", "0")),
+    )
 
 
 @dataclass
@@ -103,19 +124,9 @@ class Registry:
             if obj.payload is None:
                 continue
             try:
-                procs = {p.id: p for p in parse_bpmn(obj.payload.data)}
+                self.add(parse_definition(obj))
             except BpmnError as exc:
-                problems.append(f"definition {key} ({pid}): {exc}")
-                continue
-            if pid not in procs:
-                problems.append(f"definition {key}: process {pid!r} missing from its resource")
-                continue
-            self.add(
-                Definition(
-                    key, pid, int(obj.meta.get("version", "1")), obj.meta.get("resource", ""),
-                    obj.meta.get("checksum", ""), obj.payload.data, procs[pid], int(obj.meta.get("deployment", "0")),
-                )
-            )
+                problems.append(str(exc))
         return problems
 
     def latest(self, pid: str) -> Definition | None:

@@ -226,19 +226,25 @@ class CoreScheduler:
         # the monotonic clock; lease times come from the scheduler's clock.
         deadline = time.monotonic() + wait
         topics = [f"q:{q}" for q in queues]
-        while True:
-            now = clock.now()
-            jobs = await self.storage.lease_jobs(
-                self.policy.arrange(queues), owner, limit, now, self.policy.order, lease_for
-            )
-            if jobs:
-                if self.metrics is not None:
-                    self.metrics.on_leased(jobs, now)
-                return jobs
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            await self.notifier.wait(topics, min(remaining, self.poll_interval))
+        waiter: asyncio.Task[bool] | None = None
+        try:
+            while True:
+                now = clock.now()
+                jobs = await self.storage.lease_jobs(
+                    self.policy.arrange(queues), owner, limit, now, self.policy.order, lease_for
+                )
+                if jobs:
+                    if self.metrics is not None:
+                        self.metrics.on_leased(jobs, now)
+                    return jobs
+                if time.monotonic() >= deadline:
+                    return []
+                if waiter is not None:
+                    await waiter  # listening since before the read above
+                waiter = await self._listen(topics, min(deadline - time.monotonic(), self.poll_interval))
+        finally:
+            if waiter is not None:
+                waiter.cancel()
 
     # ------------------------------------------------------------------ reads
 
@@ -247,14 +253,29 @@ class CoreScheduler:
     ) -> Instance | None:
         deadline = time.monotonic() + timeout
         topic = [f"i:{instance_id}"]
-        while True:
-            inst = await self.storage.get_instance(instance_id)
-            if until(inst):
-                return inst
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DeadlineExceeded(f"instance {instance_id!r} did not reach the awaited state in time")
-            await self.notifier.wait(topic, min(remaining, self.poll_interval))
+        waiter: asyncio.Task[bool] | None = None
+        try:
+            while True:
+                inst = await self.storage.get_instance(instance_id)
+                if until(inst):
+                    return inst
+                if time.monotonic() >= deadline:
+                    raise DeadlineExceeded(f"instance {instance_id!r} did not reach the awaited state in time")
+                if waiter is not None:
+                    await waiter  # listening since before the read above
+                waiter = await self._listen(topic, min(deadline - time.monotonic(), self.poll_interval))
+        finally:
+            if waiter is not None:
+                waiter.cancel()
+
+    async def _listen(self, topics: Sequence[str], timeout: float) -> asyncio.Task[bool]:
+        """A wait on `topics` that is already listening when this returns. Start it before reading
+        storage and await it only if the read found nothing: waiting after the read would lose a
+        wake-up that arrives during the read (a NOTIFY from another replica can arrive at any
+        time) and cost a whole poll interval."""
+        waiter = asyncio.ensure_future(self.notifier.wait(topics, timeout))
+        await asyncio.sleep(0)  # its first step registers the interest, before our next read
+        return waiter
 
     async def get_instance(self, instance_id: str) -> Instance | None:
         return await self.storage.get_instance(instance_id)
@@ -280,26 +301,33 @@ class CoreScheduler:
     # ------------------------------------------------------------------ loops
 
     async def _step_loop(self) -> None:
-        while self._running:
-            try:
-                if not self.engines:
-                    await self.notifier.wait(["steps"], self.poll_interval)
-                    continue
-                claims = await self.storage.claim_steps(
-                    self.owner, self.step_batch, self.step_lease, self.clock.now(), self.engines.keys()
-                )
-                if not claims:
-                    await self.notifier.wait(["steps"], self.poll_interval)
-                    continue
-                await self._steps(claims)
-            except asyncio.CancelledError:
-                raise
-            except Unavailable as exc:
-                log.warning("step loop: storage unavailable: %s", exc)
-                await asyncio.sleep(self.poll_interval)
-            except Exception:
-                log.exception("step loop failed; retrying")
-                await asyncio.sleep(self.poll_interval)
+        waiter: asyncio.Task[bool] | None = None  # listening since before the last empty claim
+        try:
+            while self._running:
+                try:
+                    if not self.engines:
+                        await self.notifier.wait(["steps"], self.poll_interval)
+                        continue
+                    claims = await self.storage.claim_steps(
+                        self.owner, self.step_batch, self.step_lease, self.clock.now(), self.engines.keys()
+                    )
+                    if not claims:
+                        if waiter is not None:
+                            await waiter
+                        waiter = await self._listen(["steps"], self.poll_interval)
+                        continue
+                    await self._steps(claims)
+                except asyncio.CancelledError:
+                    raise
+                except Unavailable as exc:
+                    log.warning("step loop: storage unavailable: %s", exc)
+                    await asyncio.sleep(self.poll_interval)
+                except Exception:
+                    log.exception("step loop failed; retrying")
+                    await asyncio.sleep(self.poll_interval)
+        finally:
+            if waiter is not None:
+                waiter.cancel()
 
     async def _steps(self, claims: list[StepClaim]) -> None:
         """Decide every claim, then commit the decisions together: one storage round trip (and one
@@ -349,6 +377,9 @@ class CoreScheduler:
     async def _tick_loop(self) -> None:
         since = self.clock.now()
         while self._running:
+            # Listening before the tick reads storage: an earlier timer committed meanwhile (here
+            # or by another replica) then cuts the wait short instead of being missed.
+            waiter = await self._listen(["timers"], self.poll_interval)
             try:
                 now = self.clock.now()
                 res: TickResult = await self.storage.tick(now, since)
@@ -363,12 +394,14 @@ class CoreScheduler:
                 if res.next_due is not None:
                     delay = max(0.0, min(delay, res.next_due - self.clock.now()))
                 if delay > 0:
-                    await self.notifier.wait(["timers"], delay)
+                    await asyncio.wait([waiter], timeout=delay)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("tick failed; retrying")
                 await asyncio.sleep(self.poll_interval)
+            finally:
+                waiter.cancel()
 
     # ------------------------------------------------------------------ push dispatch
 

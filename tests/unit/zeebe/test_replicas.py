@@ -4,6 +4,7 @@ deployments seen at once everywhere, versions never duplicated, deletions propag
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,10 +13,11 @@ import pytest
 
 from adapters.zeebe.broker import Broker
 from adapters.zeebe.engine import ZeebeEngine
-from adapters.zeebe.keys import KEY_BASE, KeyAllocator
+from adapters.zeebe.jobs import JobService
+from adapters.zeebe.keys import KEY_BASE, KEYS_OBJECT, KeyAllocator
 from gateway.clock import SystemClock
 from gateway.errors import NotFound, Unavailable
-from gateway.model import Instance, InstanceQuery
+from gateway.model import Instance, InstanceQuery, InstanceStatus, Page
 from gateway.notifier import LocalNotifier
 from gateway.scheduler.core import CoreScheduler
 from gateway.storage.memory import MemoryStorage
@@ -185,3 +187,39 @@ async def test_one_active_instance_per_correlation_key(replicas: Callable[..., A
     await a.scheduler.wait_instance(k1_instance, lambda i: i is not None and i.status.terminal, 5.0)
     await restarted.publish("start-me", "k1", 0, "", {})
     assert len(await _started(a)) == 3
+
+
+async def test_key_reservations_under_contention(replicas: Callable[..., Any]) -> None:
+    brokers = await replicas(4, block=10)  # each reserved one block at start-up
+    ranges = await asyncio.gather(*(br.reserve_keys() for br in brokers for _ in range(8)))
+    assert all(last - first == 9 for first, last in ranges)
+    taken = sorted(n for first, last in ranges for n in range(first, last + 1))
+    assert len(set(taken)) == len(taken) == 320  # 32 guarded commits raced; no block twice
+    mark = await brokers[0].scheduler.get_data(KEYS_OBJECT)
+    assert mark is not None and int(mark.meta["mark"]) == 36 * 10 and taken[-1] <= 360
+
+
+async def test_an_instance_racing_a_delete_runs_on(replicas: Callable[..., Any]) -> None:
+    a, b = await replicas(2)
+    _, [d1] = await a.deploy([("one.bpmn", variant(1))])
+    await b.sync_registry()
+    # B's "no running instances" check ran before A's creation committed (the race it cannot see).
+    real_query = b.scheduler.query_instances
+
+    async def before_the_create(query: InstanceQuery) -> Page:
+        return Page([])
+
+    b.scheduler.query_instances = before_the_create  # type: ignore[method-assign]
+    _, key = await a.create_instance(d1.key, "", -1, {"x": 1})
+    await b.delete_resource(d1.key)
+    b.scheduler.query_instances = real_query  # type: ignore[method-assign]
+    with pytest.raises(NotFound):
+        await a.create_instance(d1.key, "", -1, {})
+    # The instance still runs to its end, stepped by whichever replica (one that never saw d1 too).
+    [c] = await replicas(1)
+    jobs = JobService(c.scheduler, c.states)
+    [job] = await jobs.activate("work", "w", 30000, 1, [], 5.0)
+    await jobs.complete(job.key, {"y": 2})
+    done = await c.scheduler.wait_instance(str(key), lambda i: i is not None and i.status.terminal, 5.0)
+    assert done is not None and done.status is InstanceStatus.COMPLETED
+    assert done.output is not None and json.loads(done.output.data) == {"x": 1, "y": 2}
