@@ -91,10 +91,17 @@ async def replicas(request: pytest.FixtureRequest) -> AsyncIterator[Callable[...
     finally:
         for s in schedulers:
             await s.stop()
-        if request.param == "postgres" and stores:
-            await stores[0].drop_schema()
+        # Close every pool before dropping the schema: a write still finishing on one of them
+        # would otherwise deadlock (or block) the DROP.
         for st in {id(s): s for s in stores}.values():
-            await st.close()
+            await asyncio.wait_for(st.close(), 30)
+        if request.param == "postgres" and stores:
+            from gateway.storage.postgres import PostgresStorage
+
+            last = PostgresStorage(POSTGRES_DSN, schema=schema, pool_size=1)
+            await last.open()
+            await last.drop_schema()
+            await last.close()
 
 
 async def test_key_blocks_are_disjoint(replicas: Callable[..., Any]) -> None:
