@@ -119,13 +119,17 @@ class PostgresStorage:
                 ),
                 _CONNECT_TIMEOUT + 1,
             )  # fmt: skip
-            async with pool.acquire() as conn, conn.transaction():
-                # Replicas starting together must not race on CREATE ... IF NOT EXISTS.
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _schema_lock(self.schema))
-                await conn.execute(S.ddl(self.schema))
-                version = await conn.fetchval(
-                    f"SELECT value FROM {self._sql.schema_q}.meta WHERE key = 'schema_version'"
-                )
+            async with pool.acquire() as conn:
+                # A schema already in place is only read: its DDL (CREATE INDEX IF NOT EXISTS
+                # takes a table lock before it finds the index) would deadlock with the writes of
+                # replicas already running on it.
+                version = await self._schema_version(conn)
+                if version is None:
+                    async with conn.transaction():
+                        # Replicas starting together must not race on CREATE ... IF NOT EXISTS.
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", _schema_lock(self.schema))
+                        await conn.execute(S.ddl(self.schema))
+                        version = await self._schema_version(conn)
         except (*_CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
             if self._pool is not None:
                 self._pool.terminate()
@@ -137,6 +141,13 @@ class PostgresStorage:
                 f"schema {self.schema!r} at {redact(self.dsn)} has version {version}, "
                 f"this gateway needs {S.SCHEMA_VERSION}"
             )
+
+    async def _schema_version(self, conn: asyncpg.Connection) -> str | None:
+        """The schema's recorded version, or None if it has no meta table (yet)."""
+        if await conn.fetchval("SELECT to_regclass($1)", f"{self._sql.schema_q}.meta") is None:
+            return None
+        value = await conn.fetchval(f"SELECT value FROM {self._sql.schema_q}.meta WHERE key = 'schema_version'")
+        return None if value is None else str(value)
 
     async def close(self) -> None:
         """Let queued commits and leases finish, then close the pool."""
