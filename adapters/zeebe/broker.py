@@ -112,8 +112,8 @@ class Broker:
         return inst.revision if inst is not None else 0
 
     async def _guarded(self, build: Any) -> Any:
-        """Commit `build(revision)`'s commit guarded by the registry revision it was built at
-        (after catching up with storage); rebuild and retry while another replica wins."""
+        """Catch up with storage, then commit `build()`'s commit guarded by the registry revision it
+        was built at; rebuild and retry while another replica wins. Returns `build()`'s value."""
         for _ in range(_CAS_ATTEMPTS):
             rev = await self._registry_revision()
             await self._reload_registry(rev)
