@@ -3,9 +3,9 @@
 Control plane (client gRPC services on the gateway's ports): Sessions, Tasks, Results, Events,
 Partitions, Versions, HealthChecksService, Applications, Authentication (the deprecated Submitter
 is not served: UNIMPLEMENTED). Compute plane: the Agent service on a unix socket (every rpc but
-GetCommonData/GetDirectData, which Core does not implement either; the legacy streamed CreateTask
-is read by `legacy.py`), and one core push
-executor per configured worker, which stages data folders and calls `Worker.HealthCheck`/`Process`.
+GetCommonData/GetDirectData, which Core does not implement either; the deprecated streamed
+CreateTask of C# workers is served too, read by `legacy.py`), and one core push executor per
+configured worker, which stages data folders and calls `Worker.HealthCheck`/`Process`.
 See `protocols/armonik.md` for the contract and `adapters/armonik/config.py` for the settings.
 """
 

@@ -18,13 +18,12 @@ import grpc
 
 from gateway.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 
-from . import graph
+from . import graph, legacy
 from ._pb import agent_common_pb2 as pb
 from ._pb import agent_service_pb2_grpc
 from .convert import ts
 from .errors import guard
 from .folders import write_file
-from .legacy import read_stream
 from .records import ResultStatus, Session
 from .store import Store, Tx
 from .tasks import new_tasks
@@ -125,22 +124,27 @@ class AgentServicer(agent_service_pb2_grpc.AgentServicer):
 
     @guard
     async def CreateTask(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
-        """The legacy streamed creation: each payload becomes a result, then SubmitTasks (see legacy.py)."""
-        req = await read_stream(request_iterator)
-        token = req.token
-        if not token:
-            return pb.CreateTaskReply(error="Missing communication token")
-        try:
-            call = self.tokens.get(token)
-        except InvalidArgument:
-            return pb.CreateTaskReply(error="Wrong communication token", communication_token=token)
-        except Unavailable:
-            return pb.CreateTaskReply(error="No task is accepting request", communication_token=token)
-        submit = pb.SubmitTasksRequest(session_id=call.session.meta.id, communication_token=token)
-        if req.task_options is not None:
-            submit.task_options.CopyFrom(req.task_options)
+        """The legacy streamed creation: each payload becomes a result, then SubmitTasks (legacy.py).
+
+        Token problems are answered in the reply's `error`, not as a status: that is Core's wire
+        behaviour (its own agent tests expect `ResponseCase.Error` for a wrong token) and what C#
+        workers check. The token is checked on the first message, before any payload is read.
+        """
+        it = request_iterator.__aiter__()
+        init = await legacy.read_init(it)
+        if (refused := self._refusal(init.token)) is not None:
+            return refused
+        options = init.task_options()
+        tasks = await legacy.read_tasks(it)
+        # The Process may have ended while the worker streamed: its buffer is gone with it.
+        if (refused := self._refusal(init.token)) is not None:
+            return refused
+        call = self.tokens.get(init.token)
+        submit = pb.SubmitTasksRequest(session_id=call.session.meta.id, communication_token=init.token)
+        if options is not None:
+            submit.task_options.CopyFrom(options)
         payloads = []
-        for t in req.tasks:
+        for t in tasks:
             rid = graph.new_id()
             payloads.append((rid, "", bytes(t.payload)))
             submit.task_creations.add(expected_output_keys=t.expected_output_keys,
@@ -155,7 +159,19 @@ class AgentServicer(agent_service_pb2_grpc.AgentServicer):
             task_id=s.id, expected_output_keys=s.expected_output_ids, data_dependencies=s.data_dependencies,
             payload_id=s.payload_id)) for s in specs]
         listed = pb.CreateTaskReply.CreationStatusList(creation_statuses=statuses)
-        return pb.CreateTaskReply(creation_status_list=listed, communication_token=token)
+        return pb.CreateTaskReply(creation_status_list=listed, communication_token=init.token)
+
+    def _refusal(self, token: str) -> Any | None:
+        """Core's CreateTask answer to a missing, wrong or finished token; None if it is live."""
+        if not token:
+            return pb.CreateTaskReply(error="Missing communication token")
+        try:
+            self.tokens.get(token)
+        except InvalidArgument:
+            return pb.CreateTaskReply(error="Wrong communication token", communication_token=token)
+        except Unavailable:
+            return pb.CreateTaskReply(error="No task is accepting request", communication_token=token)
+        return None
 
     def _new_tasks(self, call: AgentCall, request: Any, buffered: set[str]) -> list[graph.NewTask]:
         """Validate a worker's task creations (SubmitTasks or CreateTask) against its buffer."""

@@ -1,14 +1,17 @@
 """The deprecated streamed `Agent.CreateTask` (C# workers), read into the modern agent calls.
 
-The stream, as ArmoniK.Core reads it: one `init_request{task_options}` carrying the communication
-token; then per task an `init_task{header{expected_output_keys, data_dependencies}}`, its payload as
-`task_payload{data}` chunks closed by `task_payload{data_complete}`; then `init_task{last_task}`.
-Core turns each task's payload into a new result of the session and submits the tasks with the
-init options: `read_stream` gives exactly that shape (`LegacyTask`s plus options), and the agent
-buffers it like CreateResults + SubmitTasks, so the commit rule (applied on `ok` only) holds.
+The stream, as ArmoniK.Core reads it and the C# worker (`TaskHandler.CreateTasksAsync`) writes it:
+one `init_request{task_options}` (options optional) carrying the communication token; then per task
+an `init_task{header{expected_output_keys, data_dependencies}}`, its payload as `task_payload{data}`
+chunks (none for an empty payload) closed by `task_payload{data_complete}`; then
+`init_task{last_task}`. Core turns each task's payload into a new result of the session and submits
+the tasks with the init options; the agent buffers exactly that, like CreateResults + SubmitTasks,
+so the commit rule (applied on `ok` only) holds.
 
-Token problems are answered in the reply's `error` field, as Core does; a stream out of order is
-INVALID_ARGUMENT naming what came where.
+Reading is in two steps, as in Core: `read_init` takes the first message, so the agent checks the
+token before any payload is read (a stale worker's stream is not buffered), then `read_tasks` the
+rest. A stream out of order is INVALID_ARGUMENT naming what came where (Core answers UNKNOWN, or a
+bare "Missing message in request" when the stream stops early).
 """
 
 from __future__ import annotations
@@ -30,10 +33,19 @@ class LegacyTask:
 
 
 @dataclass
-class LegacyRequest:
+class LegacyInit:
+    """The stream's first message: the token to check, and (once checked) its options."""
+
     token: str
-    task_options: Any | None  # the wire TaskOptions of init_request, if it had any
-    tasks: list[LegacyTask]
+    message: Any
+
+    def task_options(self) -> Any | None:
+        """The wire TaskOptions of `init_request`, None when absent; INVALID_ARGUMENT if the
+        first message is not an `init_request`."""
+        if self.message.WhichOneof("type") != "init_request":
+            raise InvalidArgument(f"CreateTask stream must start with init_request, got {_kind(self.message)}")
+        init = self.message.init_request
+        return init.task_options if init.HasField("task_options") else None
 
 
 def _kind(msg: Any) -> str:
@@ -46,9 +58,17 @@ def _kind(msg: Any) -> str:
     return str(which)
 
 
-async def read_stream(stream: AsyncIterator[Any]) -> LegacyRequest:
-    """Read a whole CreateTask stream; InvalidArgument if it is empty or out of order."""
-    it = stream.__aiter__()
+async def read_init(it: AsyncIterator[Any]) -> LegacyInit:
+    """The first message of the stream (`it` is an async iterator, consumed one message)."""
+    try:
+        first = await it.__anext__()
+    except StopAsyncIteration:
+        raise InvalidArgument("Empty request: the CreateTask stream had no message") from None
+    return LegacyInit(first.communication_token, first)
+
+
+async def read_tasks(it: AsyncIterator[Any]) -> list[LegacyTask]:
+    """The rest of the stream, after `read_init`, up to and including `init_task.last_task`."""
 
     async def nxt(after: str) -> Any:
         try:
@@ -56,13 +76,6 @@ async def read_stream(stream: AsyncIterator[Any]) -> LegacyRequest:
         except StopAsyncIteration:
             raise InvalidArgument(f"CreateTask stream ended after {after}: expected init_task.last_task") from None
 
-    try:
-        first = await it.__anext__()
-    except StopAsyncIteration:
-        raise InvalidArgument("Empty request") from None
-    if first.WhichOneof("type") != "init_request":
-        raise InvalidArgument(f"CreateTask stream must start with init_request, got {_kind(first)}")
-    opts = first.init_request.task_options if first.init_request.HasField("task_options") else None
     tasks: list[LegacyTask] = []
     msg = await nxt("init_request")
     while _kind(msg) == "init_task.header":
@@ -81,4 +94,4 @@ async def read_stream(stream: AsyncIterator[Any]) -> LegacyRequest:
         msg = await nxt(f"the payload of task {len(tasks) - 1}")
     if _kind(msg) != "init_task.last_task" or not msg.init_task.last_task:
         raise InvalidArgument(f"CreateTask stream: expected init_task.header or init_task.last_task, got {_kind(msg)}")
-    return LegacyRequest(first.communication_token, opts, tasks)
+    return tasks

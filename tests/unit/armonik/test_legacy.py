@@ -10,7 +10,7 @@ import pytest
 
 from adapters.armonik._pb import agent_common_pb2 as pb
 from adapters.armonik._pb import objects_pb2
-from adapters.armonik.legacy import read_stream
+from adapters.armonik.legacy import read_init, read_tasks
 from gateway.errors import InvalidArgument
 
 Req = pb.CreateTaskRequest
@@ -39,33 +39,63 @@ async def _aiter(msgs: list[Any]) -> AsyncIterator[Any]:
         yield m
 
 
-def read(msgs: list[Any]) -> Any:
-    return asyncio.run(read_stream(_aiter(msgs)))
+async def _read(msgs: list[Any]) -> tuple[str, Any, list[Any]]:
+    it = _aiter(msgs)
+    first = await read_init(it)
+    options = first.task_options()
+    return first.token, options, await read_tasks(it)
+
+
+def read(msgs: list[Any]) -> tuple[str, Any, list[Any]]:
+    """The whole stream as the agent reads it: token, options, then the tasks."""
+    return asyncio.run(_read(msgs))
 
 
 def test_two_tasks_with_chunked_payloads() -> None:
-    req = read([init(priority=3), header(["a"]), chunk(b"he"), chunk(b"llo"), COMPLETE,
-                header(["b"], ["a"]), COMPLETE, LAST])
-    assert req.token == "tok" and req.task_options.priority == 3
-    assert [(t.expected_output_keys, t.data_dependencies, bytes(t.payload)) for t in req.tasks] == [
+    token, options, tasks = read([init(priority=3), header(["a"]), chunk(b"he"), chunk(b"llo"), COMPLETE,
+                                  header(["b"], ["a"]), COMPLETE, LAST])
+    assert token == "tok" and options.priority == 3
+    assert [(t.expected_output_keys, t.data_dependencies, bytes(t.payload)) for t in tasks] == [
         (["a"], [], b"hello"), (["b"], ["a"], b"")]
 
 
 def test_no_tasks_and_no_options() -> None:
-    req = read([init(), LAST])
-    assert req.tasks == [] and req.task_options is None
+    token, options, tasks = read([init(), LAST])
+    assert token == "tok" and tasks == [] and options is None
+
+
+def test_the_token_is_read_before_the_rest_of_the_stream() -> None:
+    """Only the first message is consumed by read_init: the agent can refuse a token unread."""
+
+    async def run() -> tuple[str, list[str]]:
+        taken: list[str] = []
+
+        async def stream() -> AsyncIterator[Any]:
+            for m in [init("t1"), header(["a"]), COMPLETE, LAST]:
+                taken.append(m.WhichOneof("type"))
+                yield m
+
+        first = await read_init(stream())
+        return first.token, taken
+
+    assert asyncio.run(run()) == ("t1", ["init_request"])
 
 
 @pytest.mark.parametrize(("msgs", "message"), [
     ([], "Empty request"),
     ([header(["a"])], "must start with init_request, got init_task.header"),
+    ([chunk(b"x")], "must start with init_request, got task_payload.data"),
     ([init(), chunk(b"x")], "expected init_task.header or init_task.last_task, got task_payload.data"),
+    ([init(), COMPLETE], "expected init_task.header or init_task.last_task, got task_payload.data_complete"),
     ([init(), header(["a"]), chunk(b"x")], "stream ended after a payload chunk of task 0"),
     ([init(), header(["a"]), LAST], "task 0 of the CreateTask stream: expected payload chunks closed by "
                                     "task_payload.data_complete, got init_task.last_task"),
+    ([init(), header(["a"]), header(["b"])], "task 0 of the CreateTask stream: expected payload chunks"),
     ([init(), header(["a"]), COMPLETE], "stream ended after the payload of task 0"),
+    ([init(), header(["a"]), COMPLETE, header(["b"])], "stream ended after the header of task 1"),
     ([init()], "stream ended after init_request"),
     ([init(), init()], "got init_request"),
+    ([init(), Req(init_task=objects_pb2.InitTaskRequest(last_task=False))], "got init_task.last_task"),
 ])
 def test_malformed_streams_are_invalid_argument(msgs: list[Any], message: str) -> None:
     with pytest.raises(InvalidArgument) as info:
