@@ -330,7 +330,8 @@ def s_token(c: Client) -> dict:
 def s_priority(c: Client) -> dict:
     """Within a partition, higher priority first once workers free up (FIFO among equals)."""
     sid = c.session()
-    blockers = [c.run(sid, f"blk{i}", {"mode": "square", "n": i, "sleep": 1.0})[0] for i in range(3)]
+    # The blockers must outlast submitting the six tasks below, even on a loaded machine.
+    blockers = [c.run(sid, f"blk{i}", {"mode": "square", "n": i, "sleep": 3.0})[0] for i in range(3)]
     for b in blockers:
         wait_status(c, b, TaskStatus.PROCESSING)
     low = [c.run(sid, f"lo{i}", {"mode": "square", "n": i}, options=_prio(1))[0] for i in range(3)]
